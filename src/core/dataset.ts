@@ -33,7 +33,10 @@ export function parseDataset(source: string, file: string): LabelledExample[] {
       examples.push({ ...result, file, line: row.line });
     }
   }
-  if (issues.length > 0) throw new DataValidationError('dataset-invalid', issues);
+  if (issues.length > 0) {
+    issues.sort((a, b) => a.line - b.line);
+    throw new DataValidationError('dataset-invalid', issues);
+  }
   if (examples.length === 0) {
     throw new DataValidationError('dataset-invalid', [
       { file, line: 1, reason: 'the file holds no examples' },
@@ -81,36 +84,36 @@ function jsonLinesRows(source: string, file: string): ParsedRows {
 }
 
 function jsonArrayRows(source: string, file: string): ParsedRows {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(source);
-  } catch (error) {
-    const line = lineOfJsonError(source, error);
-    return {
-      values: [],
-      issues: [{ file, line, reason: `not valid JSON (${errorMessage(error)})` }],
-    };
+  const values: LocatedValue[] = [];
+  const issues: SourceIssue[] = [];
+  // NOTE: each element is parsed on its own so one broken conversation is reported at its own
+  // line (JSON.parse of the whole array gives no position) and the others are still checked.
+  for (const element of topLevelElements(source)) {
+    try {
+      values.push({ line: element.line, value: JSON.parse(element.text) });
+    } catch (error) {
+      issues.push({ file, line: element.line, reason: `not valid JSON (${errorMessage(error)})` });
+    }
   }
-  if (!Array.isArray(parsed)) {
-    return { values: [], issues: [{ file, line: 1, reason: 'expected a JSON array' }] };
-  }
-  const lines = topLevelElementLines(source);
-  return {
-    values: parsed.map((value: unknown, index) => ({ line: lines[index] ?? 1, value })),
-    issues: [],
-  };
+  return { values, issues };
 }
 
 /**
- * Line numbers where each element of a top-level JSON array starts. `JSON.parse` gives no
- * positions, so this scans the (already valid) text, tracking nesting and strings.
+ * Splits the text of a top-level JSON array into its elements' source text and starting lines,
+ * tracking nesting and strings. Tolerates broken elements: a stray bracket only affects the
+ * element that holds it.
  */
-function topLevelElementLines(source: string): number[] {
-  const lines: number[] = [];
+function topLevelElements(source: string): { line: number; text: string }[] {
+  const elements: { line: number; text: string }[] = [];
   let line = 1;
   let depth = 0;
   let inString = false;
-  let expectingElement = false;
+  let start = -1;
+  let startLine = 1;
+  const finish = (end: number) => {
+    if (start >= 0) elements.push({ line: startLine, text: source.slice(start, end) });
+    start = -1;
+  };
   for (let i = 0; i < source.length; i++) {
     const char = source[i];
     if (char === '\n') line++;
@@ -120,24 +123,19 @@ function topLevelElementLines(source: string): number[] {
       continue;
     }
     if (char === ' ' || char === '\t' || char === '\r' || char === '\n') continue;
-    if (depth === 1 && expectingElement && char !== ']') {
-      lines.push(line);
-      expectingElement = false;
+    if (depth === 1 && start < 0 && char !== ']' && char !== ',') {
+      start = i;
+      startLine = line;
     }
     if (char === '"') inString = true;
-    else if (char === '[' || char === '{') {
-      depth++;
-      if (depth === 1) expectingElement = true;
-    } else if (char === ']' || char === '}') depth--;
-    else if (char === ',' && depth === 1) expectingElement = true;
+    else if (char === '[' || char === '{') depth++;
+    else if (char === ']' || char === '}') {
+      depth--;
+      if (depth === 0) finish(i);
+    } else if (char === ',' && depth === 1) finish(i);
   }
-  return lines;
-}
-
-function lineOfJsonError(source: string, error: unknown): number {
-  const match = /position (\d+)/.exec(errorMessage(error));
-  if (!match?.[1]) return 1;
-  return source.slice(0, Number(match[1])).split('\n').length;
+  finish(source.length);
+  return elements;
 }
 
 const USER_ROLES = new Set(['user', 'human']);
