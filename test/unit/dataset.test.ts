@@ -88,8 +88,10 @@ describe('checkLabels', () => {
       '{"text":"a","label":"取消服务"}\n{"text":"b","label":"取消订阅"}\n',
       'd.jsonl',
     );
-    expect(issuesOf(() => checkLabels(examples, ['取消服务']))).toEqual([
-      'd.jsonl:2: label "取消订阅" is not in the catalog',
-    ]);
+    expect(
+      issuesOf(() => {
+        checkLabels(examples, ['取消服务']);
+      }),
+    ).toEqual(['d.jsonl:2: label "取消订阅" is not in the catalog']);
   });
 });

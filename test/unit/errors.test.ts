@@ -20,7 +20,7 @@ describe('errors across a worker boundary', () => {
     const rebuilt = deserializeError(structuredClone(serializeError(original)));
     expect(rebuilt).toBeInstanceOf(original.constructor);
     expect(rebuilt).toBeInstanceOf(FenliuError);
-    expect((rebuilt as FenliuError).code).toBe(original.code);
+    expect(rebuilt).toHaveProperty('code', original.code);
     expect(rebuilt.message).toBe(original.message);
   });
 
