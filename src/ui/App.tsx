@@ -109,7 +109,11 @@ export function App({ assetBase, modelId, device, initialLanguage }: AppProps) {
 
 function IntentChip({ result, t }: { result: Classification; t: Strings }) {
   return (
-    <p className="intent" data-intent={result.intentId}>
+    <p
+      className="intent"
+      data-intent={result.intentId}
+      data-latency-ms={result.latencyMs.toFixed(1)}
+    >
       <span className="label">{result.label}</span>
       <span className="meta">
         {t.intent}: {result.intentId} · {t.latency} {result.latencyMs.toFixed(0)} ms

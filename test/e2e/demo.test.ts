@@ -47,6 +47,8 @@ describe.each([
       const chip = page.locator('.turn .intent .label').first();
       await chip.waitFor({ timeout: 120_000 });
       expect(await chip.textContent()).toBe('取消服务');
+      const latency = await page.locator('.turn .intent').first().getAttribute('data-latency-ms');
+      console.log(`${device}: 取消我的订阅 → 取消服务 in ${latency} ms (in the worker)`);
       expect(await page.locator('.turn .user-text').first().textContent()).toBe('取消我的订阅');
       await expect.poll(() => input.inputValue()).toBe('');
 
