@@ -18,6 +18,11 @@ export interface WorkerLoadRequest {
   dtype: 'fp32' | 'int8';
 }
 
+/** The onnxruntime-web build transformers.js uses for WASM and WebGPU (see scripts/link-assets). */
+const ORT_WASM_BUILD = 'ort-wasm-simd-threaded.asyncify';
+
+const WARM_UP_MESSAGE = '你好';
+
 installErrorTransfer();
 let classifier: IntentClassifier | null = null;
 
@@ -51,8 +56,13 @@ const api = {
     try {
       onStatus({ state: 'checking-device' });
       configureRuntime({
-        modelRoot: new URL('models/', request.assetBase).href,
-        wasmPaths: new URL('ort/', request.assetBase).href,
+        // NOTE: a path, not a full URL: transformers.js 4.3 skips its local-file check for a
+        // `localModelPath` that is an http(s) URL, so every file would look missing.
+        modelRoot: new URL('models/', request.assetBase).pathname,
+        wasmPaths: {
+          mjs: new URL(`ort/${ORT_WASM_BUILD}.mjs`, request.assetBase).href,
+          wasm: new URL(`ort/${ORT_WASM_BUILD}.wasm`, request.assetBase).href,
+        },
         // NOTE: ORT picks one thread on a 2-core machine; threads need cross-origin isolation.
         numThreads: self.crossOriginIsolated ? Math.min(4, navigator.hardwareConcurrency) : 1,
       });
@@ -68,6 +78,9 @@ const api = {
         reason = `WebGPU failed (${serializeError(error).message}); using WASM`;
         classifier = await loadOn(request, 'wasm', onStatus);
       }
+      onStatus({ state: 'warming-up' });
+      // NOTE: the first run compiles kernels and grows buffers; pay for it before the user types.
+      await classifier.classify(WARM_UP_MESSAGE);
       const ready: ClassifierStatus = { state: 'ready', info: classifier.info, reason };
       onStatus(ready);
       return ready;

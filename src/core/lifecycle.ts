@@ -7,6 +7,7 @@ export type ClassifierStatus =
   | { state: 'checking-device' }
   | { state: 'downloading'; loaded: number; total: number; percent: number }
   | { state: 'initializing' }
+  | { state: 'warming-up' }
   | { state: 'ready'; info: ClassifierInfo; reason: string }
   | { state: 'error'; error: SerializedError };
 

@@ -10,8 +10,11 @@ export interface RuntimeOptions {
    * Models load from `<modelRoot><modelId>/…`.
    */
   modelRoot: string;
-  /** Folder serving onnxruntime-web's `.mjs`/`.wasm` files; the default points at a CDN. */
-  wasmPaths?: string;
+  /**
+   * onnxruntime-web's `.mjs`/`.wasm` files (the default points at a CDN). The object form lets
+   * transformers.js keep the 27 MB binary in Cache Storage between visits.
+   */
+  wasmPaths?: { mjs: string; wasm: string };
   /** WASM threads; ORT picks 1 on a 2-core machine unless told (needs cross-origin isolation). */
   numThreads?: number;
 }

@@ -139,6 +139,8 @@ function StatusLine({ status, t }: { status: ClassifierStatus; t: Strings }) {
       );
     case 'initializing':
       return <p className="status">{t.initializing}</p>;
+    case 'warming-up':
+      return <p className="status">{t.warmingUp}</p>;
     case 'ready':
       return (
         <p className="status" data-device={status.info.device} data-dtype={status.info.dtype}>
