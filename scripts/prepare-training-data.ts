@@ -5,8 +5,9 @@
  *   npx tsx scripts/prepare-training-data.ts --catalog data/demo/catalog.json \
  *     --train data/demo/train.jsonl --test data/demo/test.jsonl --out training/build/demo
  *
- * Writes OUT/train.jsonl (and test.jsonl) as {"input_ids", "answer_start", "label"} rows plus
- * OUT/meta.json (labels, intents, system message, special token ids).
+ * Writes OUT/train.jsonl (and test.jsonl) as {"input_ids", "answer_start", "label"} rows,
+ * OUT/meta.json (labels, intents, system message, special token ids) and OUT/vocab.json (each
+ * token id's text, so training can relate tokens that share characters).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -59,3 +60,9 @@ const meta = {
   pad_token_id: 151643,
 };
 writeFileSync(join(outDir, 'meta.json'), JSON.stringify(meta, null, 2) + '\n');
+
+// NOTE: decoded one id at a time; byte-level pieces of a multi-byte character decode to U+FFFD.
+const tokenCount = [...tokenizer.get_vocab().values()].reduce((a, b) => Math.max(a, b), 0) + 1;
+const vocabulary = Array.from({ length: tokenCount }, (_, id) => tokenizer.decode([id]));
+writeFileSync(join(outDir, 'vocab.json'), JSON.stringify(vocabulary));
+console.log(`vocab: ${vocabulary.length} token texts → ${join(outDir, 'vocab.json')}`);

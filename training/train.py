@@ -28,9 +28,11 @@ import time
 import numpy as np
 import torch
 import torch.nn.functional as F
+import torch.nn.utils.parametrize as parametrize
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from model import Qwen3Config, Qwen3ForCausalLM, save_checkpoint, generate, ENDOFTEXT_ID  # noqa: E402
+import char_embedding  # noqa: E402
 
 USER_TURN = (151644, 872, 198)   # "<|im_start|>user\n": the user's message follows it
 IM_END = 151645
@@ -63,14 +65,18 @@ def get_args(argv=None):
     # regularisation
     p.add_argument("--dropout", type=float, default=0.1, help="residual and attention dropout")
     p.add_argument("--embed-dropout", type=float, default=0.1, help="dropout on token embeddings")
-    p.add_argument("--token-drop", type=float, default=0.1,
+    p.add_argument("--token-drop", type=float, default=0.25,
                    help="chance to delete each token of the user's message (augmentation)")
     p.add_argument("--train-unseen-rows", action="store_true",
                    help="let Adam move embedding rows of tokens absent from train.jsonl (default: frozen)")
     # run
+    p.add_argument("--no-compose", dest="compose", action="store_false",
+                   help="plain per-token embeddings (default: composed from characters/words, "
+                        "see char_embedding.py; needs DATA/vocab.json)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--threads", type=int, default=2, help="torch threads (results are reproducible per count)")
-    p.add_argument("--max-minutes", type=float, default=10.0, help="stop training after this wall time")
+    p.add_argument("--max-minutes", type=float, default=8.0,
+                   help="stop training after this wall time (evaluation takes ~1 more minute)")
     p.add_argument("--log-every", type=int, default=20)
     p.add_argument("--eval-every", type=int, default=0, help="valid first-token accuracy every N steps (0: off)")
     p.add_argument("--eval-batch-size", type=int, default=64)
@@ -264,8 +270,11 @@ def train(args):
     train_rows = splits["train"]
     answers = label_answers(meta, train_rows)
     model = build_model(args)
+    if args.compose:
+        with open(os.path.join(args.data, "vocab.json"), encoding="utf-8") as f:
+            char_embedding.attach(model, json.load(f))
     opt = make_optimizer(model, args)
-    emb = model.model.embed_tokens.weight
+    emb = char_embedding.token_weight(model)
 
     # Tokens the training data never shows: Adam would move their rows anyway (the full-vocab
     # softmax gives every row a tiny gradient and Adam normalises it to a full-size step), so
@@ -298,9 +307,10 @@ def train(args):
         lr = lr_at(step, total, args)
         for g in opt.param_groups:
             g["lr"] = lr
-        loss = answer_loss(model, seqs)
         opt.zero_grad(set_to_none=True)
-        loss.backward()
+        with parametrize.cached():  # the composed embedding is built once per step, not per use
+            loss = answer_loss(model, seqs)
+            loss.backward()
         if row_mask is not None:
             emb.grad.mul_(row_mask)
         if args.grad_clip > 0:
@@ -312,7 +322,8 @@ def train(args):
             print(f"step {step + 1:5d} | loss {loss.item():.4f} | lr {lr:.2e} | {elapsed:6.1f} s", flush=True)
         if args.eval_every and (step + 1) % args.eval_every == 0 and "valid" in splits:
             model.eval()
-            acc = first_token_accuracy(model, splits["valid"], answers, args.eval_batch_size)
+            with parametrize.cached():
+                acc = first_token_accuracy(model, splits["valid"], answers, args.eval_batch_size)
             model.train()
             log[-1]["valid_first_token"] = acc
             print(f"step {step + 1:5d} | valid first-token accuracy {acc:.3f}", flush=True)
@@ -322,6 +333,7 @@ def train(args):
     train_seconds = time.time() - t0
 
     model.eval()
+    char_embedding.bake(model)  # a plain Qwen3 embedding table from here on (evaluation, export)
     accuracy = {}
     for name, rows in splits.items():
         if name not in args.eval_splits.split(","):
