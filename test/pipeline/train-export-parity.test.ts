@@ -39,7 +39,19 @@ beforeAll(() => {
   ]);
   trainLog = run(
     PYTHON,
-    ['training/train.py', '--data', dataDir, '--out', checkpoint, '--steps', '200', '--seed', '1'],
+    [
+      'training/train.py',
+      '--data',
+      dataDir,
+      '--out',
+      checkpoint,
+      '--steps',
+      '200',
+      '--seed',
+      '1',
+      '--eval-splits',
+      'test',
+    ],
     { GLIBC_TUNABLES: 'glibc.malloc.hugetlb=1' },
   );
   run(PYTHON, [
