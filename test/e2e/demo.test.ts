@@ -52,6 +52,16 @@ describe.each([
       expect(await page.locator('.turn .user-text').first().textContent()).toBe('取消我的订阅');
       await expect.poll(() => input.inputValue()).toBe('');
 
+      // The issue's acceptance message, timed from the key press to the chip on screen.
+      const pressed = Date.now();
+      await input.fill('修改我的收货地址');
+      await input.press('Enter');
+      const second = page.locator('.turn .intent .label').nth(1);
+      await second.waitFor({ timeout: 120_000 });
+      const onScreenMs = Date.now() - pressed;
+      expect(await second.textContent()).toBe('修改信息');
+      console.log(`${device}: 修改我的收货地址 → 修改信息 on screen ${onScreenMs} ms after Enter`);
+
       await page.screenshot({ path: join(ARTIFACTS, `demo-${device}.png`) });
       expect(foreignRequests).toEqual([]);
       expect(pageErrors).toEqual([]);
