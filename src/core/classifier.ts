@@ -68,6 +68,7 @@ export class IntentClassifier {
   private readonly model: PreTrainedModel;
   private readonly card: ModelCard;
   private readonly maxAnswerTokens: number;
+  private readonly fallback: { id: string; label: string };
 
   private constructor(
     info: ClassifierInfo,
@@ -80,6 +81,10 @@ export class IntentClassifier {
     this.model = model;
     this.card = card;
     this.maxAnswerTokens = Math.max(...card.labels.map((l) => encodeAnswer(tokenizer, l).length));
+    const fallback = card.intents.find((intent) => intent.id === card.fallbackIntent);
+    // parseModelCard guarantees the fallback intent exists; this only narrows the type.
+    if (!fallback) throw new Error('model card without its fallback intent');
+    this.fallback = fallback;
   }
 
   static async load(options: LoadOptions): Promise<IntentClassifier> {
@@ -151,9 +156,7 @@ export class IntentClassifier {
       .trim();
     const index = this.card.labels.indexOf(answer);
     const intent = index >= 0 ? this.card.intents[index] : undefined;
-    const fallback = this.card.intents.find((i) => i.id === this.card.fallbackIntent);
-    const chosen = intent ?? fallback;
-    if (!chosen) throw new Error('model card without its fallback intent'); // parseModelCard checks this
+    const chosen = intent ?? this.fallback;
     return {
       intentId: chosen.id,
       label: chosen.label,

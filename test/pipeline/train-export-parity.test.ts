@@ -147,7 +147,6 @@ describe('training pipeline (short run from scratch)', () => {
     '$dtype ONNX in transformers.js matches PyTorch within 1e-4 (prefill and KV step)',
     async ({ dtype, dequantize }) => {
       const tokenizer = await loadQwen3Tokenizer();
-      configureRuntime({ modelRoot });
       const long = encodePrompt(tokenizer, '我想把收货地址改成北京市朝阳区', null);
       const short = encodePrompt(tokenizer, '退款', null);
       const pad = long.length - short.length;
@@ -208,7 +207,6 @@ describe('training pipeline (short run from scratch)', () => {
   );
 
   it('loads through IntentClassifier and beats chance (1/12) by a wide margin', async () => {
-    configureRuntime({ modelRoot });
     const classifier = await IntentClassifier.load({
       modelId: MODEL_ID,
       device: 'cpu',
