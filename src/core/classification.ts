@@ -1,0 +1,130 @@
+/**
+ * What the engine returns for one message, and how a distribution over intents becomes a route
+ * (the intent itself, out of scope, or escalation). Pure functions: the classifier, the CLI's
+ * `calibrate` and the widget all share them.
+ */
+
+/** One intent's share of the distribution. */
+export interface IntentScore {
+  intentId: string;
+  /** The exact text the model answers with, e.g. `查询订单`. */
+  label: string;
+  /** Probability after calibration; the scores of one classification sum to 1. */
+  probability: number;
+  /**
+   * Log of the label's constrained sequence probability before calibration (temperature 1):
+   * calibration refits temperatures from these without running the model again.
+   */
+  logProb: number;
+}
+
+/** `intent`: act on the top intent; `out_of_scope`: the catalog's fallback; `escalate`: ask a larger model or a person. */
+export type Route = 'intent' | 'out_of_scope' | 'escalate';
+
+export interface Classification {
+  /** Intent to act on: the top intent, or the fallback intent when routed out of scope. */
+  intentId: string;
+  label: string;
+  route: Route;
+  /** Why the route is not `intent` (threshold and confidence), or null. */
+  reason: string | null;
+  /** The model's most probable intent, before thresholds. */
+  top: IntentScore;
+  /** Probability of the top intent. */
+  confidence: number;
+  /** Top probability minus the runner-up's. */
+  margin: number;
+  /** Every catalog intent, most probable first. */
+  scores: IntentScore[];
+  /** Wall time of this call, in milliseconds. */
+  latencyMs: number;
+  /** Tokens run through the model for this message (the cached prompt prefix excluded). */
+  computedTokens: number;
+  /** Model calls made after the message itself: one per label-trie branch point visited. */
+  decodeSteps: number;
+}
+
+/** Per-intent confidence thresholds: below `escalate` → escalate, below `outOfScope` → out of scope. */
+export interface IntentThresholds {
+  outOfScope: number;
+  escalate: number;
+}
+
+/**
+ * `calibration.json` beside a model's `fenliu.json`, written by `fenliu calibrate`. Optional: a
+ * model without it routes every message to its top intent.
+ */
+export interface Calibration {
+  format: 1;
+  /** Divides each label's log-probability before normalising (temperature scaling). */
+  temperature: number;
+  /** Keyed by intent id; intents without an entry use `defaultThresholds`. */
+  thresholds: Record<string, IntentThresholds>;
+  defaultThresholds: IntentThresholds;
+  /** Facts about the fit (data file, sizes, ECE before and after). */
+  fitted?: Record<string, unknown>;
+}
+
+/**
+ * Normalises label log-probabilities at `temperature` (softmax of logProb / T), keeping order.
+ *
+ * @example
+ * normalise([Math.log(0.5), Math.log(0.25)], 1); // [0.667, 0.333]
+ */
+export function normalise(logProbs: readonly number[], temperature = 1): number[] {
+  const scaled = logProbs.map((value) => value / temperature);
+  const max = Math.max(...scaled);
+  const weights = scaled.map((value) => Math.exp(value - max));
+  const total = weights.reduce((sum, weight) => sum + weight, 0);
+  return weights.map((weight) => weight / total);
+}
+
+export interface RouteDecision {
+  route: Route;
+  intentId: string;
+  label: string;
+  reason: string | null;
+}
+
+/**
+ * Turns sorted scores into a route. The fallback intent itself routes as `out_of_scope`; a top
+ * intent whose confidence is under its thresholds goes out of scope or to escalation, with the
+ * numbers in `reason`.
+ */
+export function routeScores(
+  scores: readonly IntentScore[],
+  fallback: { id: string; label: string },
+  calibration: Calibration | null,
+): RouteDecision {
+  const top = scores[0];
+  if (!top) throw new Error('routeScores needs at least one score');
+  if (top.intentId === fallback.id) {
+    return {
+      route: 'out_of_scope',
+      intentId: fallback.id,
+      label: fallback.label,
+      reason: `the model chose ${fallback.label}`,
+    };
+  }
+  if (calibration) {
+    const limits = calibration.thresholds[top.intentId] ?? calibration.defaultThresholds;
+    const confidence = top.probability.toFixed(2);
+    if (top.probability < limits.outOfScope) {
+      return {
+        route: 'out_of_scope',
+        intentId: fallback.id,
+        label: fallback.label,
+        reason: `confidence ${confidence} for ${top.label} is below its out-of-scope threshold ${limits.outOfScope.toFixed(2)}`,
+      };
+    }
+    if (top.probability < limits.escalate) {
+      return {
+        route: 'escalate',
+        intentId: top.intentId,
+        label: top.label,
+        reason: `confidence ${confidence} for ${top.label} is below its escalation threshold ${limits.escalate.toFixed(2)}`,
+      };
+    }
+  }
+  return { route: 'intent', intentId: top.intentId, label: top.label, reason: null };
+}
