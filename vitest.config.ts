@@ -1,7 +1,8 @@
 import { defineConfig } from 'vitest/config';
 
 /**
- * Test layers (see DEVELOPERS practices): unit = pure functions; model = the committed demo model
+ * Test layers (see DEVELOPERS practices): unit = pure functions; cli = the `fenliu` command spawned
+ * on fixture files; model = the committed demo model
  * in Node; pipeline = Python training/export and cross-runtime parity; e2e = Playwright on the
  * built demo in Debian's Chromium.
  */
@@ -10,6 +11,14 @@ export default defineConfig({
     reporters: ['default', './test/support/summary-reporter.ts'],
     projects: [
       { test: { name: 'unit', include: ['test/unit/**/*.test.ts'], environment: 'node' } },
+      {
+        test: {
+          name: 'cli',
+          include: ['test/cli/**/*.test.ts'],
+          testTimeout: 300_000,
+          hookTimeout: 300_000,
+        },
+      },
       {
         test: {
           name: 'model',
