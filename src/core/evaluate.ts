@@ -1,62 +1,118 @@
-import type { Classification } from './classifier';
+/**
+ * Runs a classifier over labelled rows and scores it (see `metrics.ts`): the core of `fenliu eval`
+ * and `fenliu calibrate`, usable from any Node script or test.
+ */
+import { rescore } from './calibration-fit';
+import type { Classification } from './classification';
+import type { LabelledExample } from './dataset';
+import { DataValidationError } from './errors';
+import {
+  calibrationReport,
+  computeMetrics,
+  DEFAULT_BINS,
+  type CalibrationReport,
+  type IntentRef,
+  type Metrics,
+  type Prediction,
+} from './metrics';
 
-export interface EvaluationExample {
+/** What evaluation needs of an `IntentClassifier`. */
+export interface BatchClassifier {
+  readonly info: { intents: readonly IntentRef[]; fallbackIntent: string };
+  classifyBatch(
+    texts: string[],
+    options?: { signal?: AbortSignal; onProgress?: (done: number, total: number) => void },
+  ): Promise<Classification[]>;
+}
+
+/** One scored row, traceable to its file and line. */
+export interface EvaluatedRow extends Prediction {
   text: string;
-  label: string;
+  file: string;
+  line: number;
+  classification: Classification;
 }
 
 export interface Evaluation {
-  total: number;
-  correct: number;
-  accuracy: number;
-  /** Share of answers that were catalog labels (the rest fell back). */
-  validRate: number;
-  perLabel: Record<string, { total: number; correct: number; accuracy: number }>;
-  latencyMs: { p50: number; p95: number; mean: number };
-  mistakes: { text: string; expected: string; predicted: string }[];
+  metrics: Metrics;
+  /**
+   * Calibration of the raw model (temperature 1, recomputed from the label log-probabilities):
+   * with a calibration loaded, `metrics.calibration` is the calibrated one and this the "before".
+   */
+  uncalibrated: CalibrationReport;
+  rows: EvaluatedRow[];
 }
 
-export function percentile(sorted: readonly number[], fraction: number): number {
-  if (sorted.length === 0) return Number.NaN;
-  const index = Math.min(sorted.length - 1, Math.ceil(fraction * sorted.length) - 1);
-  return sorted[Math.max(0, index)] ?? Number.NaN;
+/**
+ * The intent id each row is labelled with. A label may be an intent's label (`查询订单`) or its id
+ * (`order_status`); any other label is reported as `file:line` in a `DataValidationError`.
+ */
+export function expectedIntents(
+  examples: readonly LabelledExample[],
+  intents: readonly IntentRef[],
+): string[] {
+  const byName = new Map<string, string>();
+  for (const intent of intents) byName.set(intent.id, intent.id);
+  // Labels win over ids should an id happen to equal another intent's label.
+  for (const intent of intents) byName.set(intent.label, intent.id);
+  const known = intents.map((intent) => intent.label).join(', ');
+  const issues = examples.flatMap((example) =>
+    byName.has(example.label)
+      ? []
+      : [
+          {
+            file: example.file,
+            line: example.line,
+            reason: `label "${example.label}" is not one of the model's intents (${known})`,
+          },
+        ],
+  );
+  if (issues.length > 0) throw new DataValidationError('dataset-invalid', issues);
+  return examples.map((example) => byName.get(example.label) ?? example.label);
 }
 
-/** Runs `classify` over labelled examples one at a time and scores the answers. */
+/**
+ * Classifies every example in one batch call and scores the answers.
+ *
+ * @example
+ * const examples = parseDataset(readFileSync(file, 'utf8'), file);
+ * const { metrics } = await evaluate(classifier, examples);
+ * metrics.accuracy; // 0.92
+ */
 export async function evaluate(
-  classify: (text: string) => Promise<Classification>,
-  examples: readonly EvaluationExample[],
-  onProgress?: (done: number, total: number) => void,
+  classifier: BatchClassifier,
+  examples: readonly LabelledExample[],
+  options: {
+    signal?: AbortSignal;
+    onProgress?: (done: number, total: number) => void;
+    bins?: number;
+  } = {},
 ): Promise<Evaluation> {
-  const perLabel: Evaluation['perLabel'] = {};
-  const mistakes: Evaluation['mistakes'] = [];
-  const latencies: number[] = [];
-  let correct = 0;
-  let valid = 0;
-  for (const [index, example] of examples.entries()) {
-    const result = await classify(example.text);
-    latencies.push(result.latencyMs);
-    const bucket = (perLabel[example.label] ??= { total: 0, correct: 0, accuracy: 0 });
-    bucket.total++;
-    if (result.valid) valid++;
-    if (result.label === example.label) {
-      correct++;
-      bucket.correct++;
-    } else {
-      mistakes.push({ text: example.text, expected: example.label, predicted: result.label });
-    }
-    onProgress?.(index + 1, examples.length);
-  }
-  for (const bucket of Object.values(perLabel)) bucket.accuracy = bucket.correct / bucket.total;
-  latencies.sort((a, b) => a - b);
-  const mean = latencies.reduce((sum, value) => sum + value, 0) / Math.max(1, latencies.length);
+  const expected = expectedIntents(examples, classifier.info.intents);
+  const classifications = await classifier.classifyBatch(
+    examples.map((example) => example.text),
+    { signal: options.signal, onProgress: options.onProgress },
+  );
+  const rows = examples.map((example, i): EvaluatedRow => {
+    const classification = classifications[i];
+    if (!classification) throw new Error(`classifyBatch returned no result for row ${i}`);
+    return {
+      text: example.text,
+      file: example.file,
+      line: example.line,
+      expected: expected[i] ?? example.label,
+      classification,
+    };
+  });
+  const bins = options.bins ?? DEFAULT_BINS;
+  const raw = rows.map((row) => rescore(row.classification.scores, 1)[0]);
   return {
-    total: examples.length,
-    correct,
-    accuracy: correct / Math.max(1, examples.length),
-    validRate: valid / Math.max(1, examples.length),
-    perLabel,
-    latencyMs: { p50: percentile(latencies, 0.5), p95: percentile(latencies, 0.95), mean },
-    mistakes,
+    metrics: computeMetrics(rows, classifier.info, bins),
+    uncalibrated: calibrationReport(
+      raw.map((top) => top?.probability ?? 0),
+      raw.map((top, i) => top?.intentId === rows[i]?.expected),
+      bins,
+    ),
+    rows,
   };
 }
