@@ -74,6 +74,22 @@ class Qwen3Config:
             f.write("\n")
 
 
+class _skip_init:
+    """Context: nn.Linear / nn.Embedding allocate without running their random init."""
+
+    def __init__(self, active):
+        self.active = active
+
+    def __enter__(self):
+        if self.active:
+            self.saved = nn.Linear.reset_parameters, nn.Embedding.reset_parameters
+            nn.Linear.reset_parameters = nn.Embedding.reset_parameters = lambda module: None
+
+    def __exit__(self, *exc):
+        if self.active:
+            nn.Linear.reset_parameters, nn.Embedding.reset_parameters = self.saved
+
+
 class RMSNorm(nn.Module):
     def __init__(self, dim, eps):
         super().__init__()
@@ -189,15 +205,19 @@ class Qwen3Model(nn.Module):
 
 
 class Qwen3ForCausalLM(nn.Module):
-    def __init__(self, cfg):
+    def __init__(self, cfg, init=True):
+        """init=False leaves the weights uninitialised (torch.empty), for a model whose every
+        weight is about to be loaded: at 0.6 B parameters the random init alone takes seconds."""
         super().__init__()
         self.config = cfg
-        self.model = Qwen3Model(cfg)
-        if not cfg.tie_word_embeddings:
-            self.lm_head = nn.Linear(cfg.hidden_size, cfg.vocab_size, bias=False)
+        with _skip_init(not init):
+            self.model = Qwen3Model(cfg)
+            if not cfg.tie_word_embeddings:
+                self.lm_head = nn.Linear(cfg.hidden_size, cfg.vocab_size, bias=False)
         self.register_buffer("inv_freq", rope_inv_freq(cfg), persistent=False)
         self.embed_dropout = 0.0
-        self.reset_parameters()
+        if init:
+            self.reset_parameters()
 
     def reset_parameters(self):
         # Hugging Face's init: N(0, initializer_range) for linear and embedding, ones for norms.
@@ -258,17 +278,11 @@ def default_position_ids(attention_mask):
 
 
 def load_checkpoint(ckpt_dir, dtype=torch.float32):
-    """Model from an HF-style folder (config.json + model.safetensors)."""
-    import os
-    from safetensors import load_file
-    cfg = Qwen3Config.load(os.path.join(ckpt_dir, "config.json"))
-    model = Qwen3ForCausalLM(cfg)
-    tensors = load_file(os.path.join(ckpt_dir, "model.safetensors"))
-    tensors = {k: v.to(dtype) for k, v in tensors.items()}
-    if cfg.tie_word_embeddings:
-        tensors.pop("lm_head.weight", None)
-    model.load_state_dict(tensors, strict=True)
-    return model.eval()
+    """Model from a Hugging Face Qwen3 folder (config.json + model.safetensors, or shards listed
+    in model.safetensors.index.json; bf16/fp16/fp32), converted to `dtype`. Raises
+    hf_checkpoint.CheckpointError naming the problem (missing file, not Qwen3, shape mismatch)."""
+    from hf_checkpoint import load_qwen3
+    return load_qwen3(ckpt_dir, dtype=dtype)
 
 
 def save_checkpoint(model, ckpt_dir):
