@@ -128,3 +128,44 @@ export function routeScores(
   }
   return { route: 'intent', intentId: top.intentId, label: top.label, reason: null };
 }
+
+function isThresholds(value: unknown): value is IntentThresholds {
+  if (typeof value !== 'object' || value === null) return false;
+  const { outOfScope, escalate } = value as Partial<IntentThresholds>;
+  return (
+    typeof outOfScope === 'number' &&
+    typeof escalate === 'number' &&
+    outOfScope >= 0 &&
+    escalate >= outOfScope &&
+    escalate <= 1
+  );
+}
+
+/**
+ * Checks a parsed `calibration.json`; returns the problems found (empty when valid), so callers
+ * can wrap them in the error type of their layer.
+ */
+export function calibrationProblems(value: unknown): string[] {
+  if (typeof value !== 'object' || value === null) return ['must be a JSON object'];
+  const calibration = value as Partial<Calibration>;
+  const problems: string[] = [];
+  if (calibration.format !== 1) problems.push('"format" must be 1');
+  const { temperature } = calibration;
+  if (typeof temperature !== 'number' || !(temperature > 0) || !Number.isFinite(temperature)) {
+    problems.push('"temperature" must be a positive number');
+  }
+  if (!isThresholds(calibration.defaultThresholds)) {
+    problems.push(
+      '"defaultThresholds" must be {outOfScope, escalate} with 0 ≤ outOfScope ≤ escalate ≤ 1',
+    );
+  }
+  const thresholds: unknown = calibration.thresholds;
+  if (typeof thresholds !== 'object' || thresholds === null) {
+    problems.push('"thresholds" must be an object keyed by intent id');
+  } else {
+    for (const [intentId, limits] of Object.entries(thresholds)) {
+      if (!isThresholds(limits)) problems.push(`"thresholds.${intentId}" is not valid`);
+    }
+  }
+  return problems;
+}

