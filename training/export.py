@@ -5,10 +5,19 @@ for model_type "qwen3":
     /usr/bin/python3 training/export.py --checkpoint training/build/demo-ckpt \
         --out public/models/fenliu-demo --dtypes fp32,int8
 
-Writes OUT/config.json, OUT/generation_config.json, OUT/onnx/model.onnx (fp32) and
-OUT/onnx/model_int8.onnx (int8 weights, per-output-channel float scales). Prints each file's
-size and the int8 quantization error: max |logit difference| against fp32 PyTorch over every
-position of a few prompts, and how often both pick the same label.
+CHECKPOINT is any Hugging Face Qwen3 folder (ours, finetune.py's OUT/merged, or a downloaded
+one: sharded, bf16/fp16/fp32). Writes OUT/config.json, OUT/generation_config.json and per dtype:
+- fp32  onnx/model.onnx (+ onnx/model.onnx_data, ONNX external data, when over 2 GB; config.json
+        then tells transformers.js with "transformers.js_config": {"use_external_data_format"})
+- int8  onnx/model_int8.onnx: int8 weights, per-row float scales, standard ops only
+- q4    onnx/model_q4.onnx: 4-bit weights in blocks of --block-size along the input dimension,
+        MatMulNBits for every matmul (WASM and WebGPU have it) and an embedding lookup that
+        unpacks the same 4-bit table with standard ops (WASM lacks GatherBlockQuantized)
+- q4f16 onnx/model_q4f16.onnx: q4 with float16 scales, activations and KV cache (WebGPU with
+        shader-f16); RMSNorm is computed in float32 and logits are returned as float32
+Prints each file's size and, for each quantized variant, its quantization error: max |logit
+difference| against fp32 PyTorch over every position of a few prompts, and how often both pick
+the same label (label argmax and greedy answer).
 
 The graph is written op by op with onnx.helper rather than traced by torch.onnx, so its layout
 is exactly what transformers.js needs (see /work/shared/guide/MODEL-NOTES.md):
@@ -23,8 +32,11 @@ is exactly what transformers.js needs (see /work/shared/guide/MODEL-NOTES.md):
 """
 import argparse
 import json
+import math
 import os
+import resource
 import sys
+import time
 
 import numpy as np
 import onnx
@@ -35,7 +47,11 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from model import load_checkpoint, rope_inv_freq, generate, MASK_FILL, IM_END_ID, ENDOFTEXT_ID  # noqa: E402
 
 OPSET = 14
-ONNX_FILES = {"fp32": "model.onnx", "int8": "model_int8.onnx"}  # transformers.js dtype -> file name
+# transformers.js dtype -> file name
+ONNX_FILES = {"fp32": "model.onnx", "int8": "model_int8.onnx", "q4": "model_q4.onnx", "q4f16": "model_q4f16.onnx"}
+PROTOBUF_LIMIT = 2 * 10**9  # a single .onnx file must stay under 2 GB (protobuf)
+EXTERNAL_ALIGN = 4096       # external tensors start on page boundaries (mmap-friendly)
+Q4_BLOCK = 32
 
 
 # -----------------------------------------------------------------------------
@@ -71,34 +87,130 @@ def dequantize_model_(model):
 
 
 # -----------------------------------------------------------------------------
+# 4-bit block quantization, in MatMulNBits' layout (reference_logits.py --dequantize q4 applies it)
+
+def quantize_q4(w, block=Q4_BLOCK, scale_dtype=torch.float32, chunk_rows=16384):
+    """Symmetric 4-bit per block of `block` input columns, GGML Q4_0 style: each block's scale is
+    its largest-magnitude value / -8, so that value is exactly -8 and the rest round into
+    [-8, 7]; stored with zero point 8 (MatMulNBits' default when zero_points is omitted).
+    w [N, K] -> (packed uint8 [N, ceil(K/block), block/2] with the low nibble holding the even
+    column, scales [N, ceil(K/block)] in scale_dtype). Rows go in chunks to bound memory."""
+    N, K = w.shape
+    kb = math.ceil(K / block)
+    packed = torch.empty((N, kb, block // 2), dtype=torch.uint8)
+    scales = torch.empty((N, kb), dtype=scale_dtype)
+    for r in range(0, N, chunk_rows):
+        wc = w[r:r + chunk_rows].detach().float()
+        if kb * block != K:
+            wc = torch.nn.functional.pad(wc, (0, kb * block - K))
+        wb = wc.view(-1, kb, block)
+        peak = wb.gather(-1, wb.abs().argmax(-1, keepdim=True))           # signed max-magnitude value
+        s = (peak / -8.0).to(scale_dtype)
+        s = torch.where(s == 0, torch.ones_like(s), s)
+        q = (torch.round(wb / s.float()) + 8).clamp(0, 15).to(torch.uint8)
+        packed[r:r + chunk_rows] = q[..., 0::2] | (q[..., 1::2] << 4)
+        scales[r:r + chunk_rows] = s.squeeze(-1)
+    return packed, scales
+
+
+def dequantize_q4(packed, scales, K):
+    """Float32 [N, K]: (q - 8) * scale, one rounding, as MatMulNBits and the lookup compute it."""
+    q = torch.stack([packed & 15, packed >> 4], dim=-1).view(packed.shape[0], packed.shape[1], -1)
+    w = (q.float() - 8.0) * scales.float()[..., None]
+    return w.reshape(packed.shape[0], -1)[:, :K]
+
+
+@torch.no_grad()
+def dequantize_model_q4_(model, block=Q4_BLOCK, f16=False):
+    """Replaces each matrix by what the q4 graph computes with (f16: q4f16's float16 scales), in
+    place. Activations stay float32 here, so q4f16's float16 arithmetic is not in this figure."""
+    for name, p in model.named_parameters():
+        if p.dim() == 2:
+            for r in range(0, p.shape[0], 16384):
+                rows = p[r:r + 16384]
+                rows.copy_(dequantize_q4(*quantize_q4(rows, block, torch.float16 if f16 else torch.float32),
+                                         p.shape[1]))
+    return model
+
+
+def dequantize_for(model, dtype, block=Q4_BLOCK):
+    """MODEL with the weights the `dtype` graph computes with (fp32: unchanged), in place."""
+    if dtype == "int8":
+        return dequantize_model_(model)
+    if dtype in ("q4", "q4f16"):
+        return dequantize_model_q4_(model, block, f16=dtype == "q4f16")
+    return model
+
+
+# -----------------------------------------------------------------------------
 # ONNX graph, op by op
 
 class Graph:
-    def __init__(self):
+    def __init__(self, external=None):
+        """external: (data file path, file name written in the graph) to stream initializers
+        there (ONNX external data) instead of into the protobuf, for models over 2 GB."""
         self.nodes, self.inits, self.count = [], [], 0
+        self.external = external
+        self.data = open(external[0], "wb") if external else None
 
     def init(self, name, array):
-        self.inits.append(numpy_helper.from_array(np.ascontiguousarray(array), name))
+        array = np.ascontiguousarray(array)
+        if self.data is None or array.nbytes < 1024:
+            self.inits.append(numpy_helper.from_array(array, name))
+            return name
+        offset = self.data.tell()
+        pad = -offset % EXTERNAL_ALIGN
+        self.data.write(b"\0" * pad)
+        offset += pad
+        self.data.write(array.tobytes())
+        t = onnx.TensorProto()
+        t.name = name
+        t.data_type = onnx.mapping.NP_TYPE_TO_TENSOR_TYPE[array.dtype]
+        t.dims.extend(array.shape)
+        t.data_location = onnx.TensorProto.EXTERNAL
+        for key, value in (("location", self.external[1]), ("offset", str(offset)), ("length", str(array.nbytes))):
+            entry = t.external_data.add()
+            entry.key, entry.value = key, value
+        self.inits.append(t)
         return name
+
+    def close(self):
+        if self.data:
+            self.data.close()
 
     def const(self, values, dtype=np.int64):
         self.count += 1
         return self.init(f"const_{self.count}", np.array(values, dtype=dtype))
 
-    def op(self, op_type, inputs, outputs=None, **attrs):
+    def op(self, op_type, inputs, outputs=None, domain=None, **attrs):
         self.count += 1
         outputs = outputs or [f"{op_type}_{self.count}"]
-        self.nodes.append(helper.make_node(op_type, inputs, outputs, name=f"{op_type}_n{self.count}", **attrs))
+        self.nodes.append(helper.make_node(op_type, inputs, outputs, name=f"{op_type}_n{self.count}",
+                                           domain=domain, **attrs))
         return outputs[0] if len(outputs) == 1 else outputs
 
 
-def build_graph(model, dtype):
+def build_graph(model, dtype, external=None, block=Q4_BLOCK):
+    """The ONNX model for one transformers.js dtype (fp32, int8, q4, q4f16). external: (data
+    path, name in the graph) to write the initializers as ONNX external data; the model is then
+    checked by export() from its file instead of here."""
     cfg = model.config
     H, nh, kv, d = cfg.hidden_size, cfg.num_attention_heads, cfg.num_key_value_heads, cfg.head_dim
     rep, L, V = nh // kv, cfg.num_hidden_layers, cfg.vocab_size
     sd = {k: v.detach().float() for k, v in model.state_dict().items()}
-    g = Graph()
+    g = Graph(external)
     int8 = dtype == "int8"
+    q4 = dtype in ("q4", "q4f16")
+    f16 = dtype == "q4f16"
+    # q4f16 computes in float16 (FT) except RMSNorm and the embedding unpacking (float32).
+    FT = TensorProto.FLOAT16 if f16 else TensorProto.FLOAT
+    np_ft = np.float16 if f16 else np.float32
+
+    def to_ft(x):
+        return g.op("Cast", [x], to=FT) if f16 else x
+
+    def to_f32(x):
+        return g.op("Cast", [x], to=TensorProto.FLOAT) if f16 else x
 
     def matrix(name):
         """A Linear weight [out, in] as the [in, out] right operand of MatMul."""
@@ -110,20 +222,37 @@ def build_graph(model, dtype):
         st = g.init(name + ".scale", s.numpy())                          # [out], broadcasts over rows
         return g.op("Mul", [g.op("Cast", [qt], to=TensorProto.FLOAT), st])
 
-    def linear(x, name):
-        return g.op("MatMul", [x, matrix(name)])
+    q4_tables = {}
+
+    def q4_table(name):
+        """(packed [N, k_blocks, block/2] uint8, scales [N, k_blocks], N, K), stored once."""
+        if name not in q4_tables:
+            w = sd[name]
+            packed, scales = quantize_q4(w, block, torch.float16 if f16 else torch.float32)
+            q4_tables[name] = (g.init(name + ".q4", packed.numpy()), g.init(name + ".q4_scales", scales.numpy()),
+                               w.shape[0], w.shape[1], packed.shape[1])
+        return q4_tables[name]
+
+    def linear(x, name, outputs=None):
+        if q4:
+            packed, scales, N, K, _ = q4_table(name)
+            return g.op("MatMulNBits", [x, packed, scales], outputs, domain="com.microsoft",
+                        K=K, N=N, bits=4, block_size=block)
+        return g.op("MatMul", [x, matrix(name)], outputs)
 
     def rmsnorm(x, name):
         w = g.init(name, sd[name].numpy())
+        x = to_f32(x)  # float32 even for q4f16: x * x overflows float16 on large activations
         ms = g.op("ReduceMean", [g.op("Mul", [x, x])], axes=[-1], keepdims=1)
         y = g.op("Div", [x, g.op("Sqrt", [g.op("Add", [ms, g.const(cfg.rms_norm_eps, np.float32)])])])
-        return g.op("Mul", [y, w])
+        return to_ft(g.op("Mul", [y, w]))
 
     def unsqueeze(x, axes):
         return g.op("Unsqueeze", [x, g.const(axes)])
 
     # --- embedding (and the tied lm_head weight) -------------------------------------------
     emb_name = "model.embed_tokens.weight"
+    emb_full = None
     if int8:
         q, s = quantize_int8(sd[emb_name])
         eq = g.init(emb_name + ".int8", q.numpy())                            # [V, H]
@@ -131,6 +260,22 @@ def build_graph(model, dtype):
         rows = g.op("Cast", [g.op("Gather", [eq, "input_ids"], axis=0)], to=TensorProto.FLOAT)
         x = g.op("Mul", [rows, g.op("Gather", [es, "input_ids"], axis=0)])
         emb_full = g.op("Mul", [g.op("Cast", [eq], to=TensorProto.FLOAT), es])
+    elif q4:
+        # The 4-bit table MatMulNBits reads for the tied lm_head, looked up with standard ops:
+        # Gather the packed rows, split each byte into its low (even column) and high nibble.
+        packed, scales, _, _, kb = q4_table(emb_name)
+        rows = g.op("Cast", [g.op("Gather", [packed, "input_ids"], axis=0)], to=TensorProto.FLOAT)
+        high = g.op("Floor", [g.op("Mul", [rows, g.const(1 / 16, np.float32)])])
+        low = g.op("Sub", [rows, g.op("Mul", [high, g.const(16.0, np.float32)])])
+        nibbles = g.op("Concat", [unsqueeze(low, [-1]), unsqueeze(high, [-1])], axis=-1)
+        values = g.op("Reshape", [nibbles, g.const([0, 0, kb, block])])                 # [B, T, kb, block]
+        row_scales = unsqueeze(g.op("Cast", [g.op("Gather", [scales, "input_ids"], axis=0)],
+                                    to=TensorProto.FLOAT), [-1])                        # [B, T, kb, 1]
+        x = g.op("Mul", [g.op("Sub", [values, g.const(8.0, np.float32)]), row_scales])
+        x = g.op("Reshape", [x, g.const([0, 0, kb * block])])
+        if kb * block != H:
+            x = g.op("Slice", [x, g.const([0]), g.const([H]), g.const([2])])
+        x = to_ft(x)
     else:
         emb_full = g.init(emb_name, sd[emb_name].numpy())
         x = g.op("Gather", [emb_full, "input_ids"], axis=0)
@@ -140,8 +285,8 @@ def build_graph(model, dtype):
     pos = unsqueeze(g.op("Cast", ["position_ids"], to=TensorProto.FLOAT), [2])
     freqs = g.op("Mul", [pos, inv_freq])
     angles = g.op("Concat", [freqs, freqs], axis=-1)
-    cos = unsqueeze(g.op("Cos", [angles]), [1])
-    sin = unsqueeze(g.op("Sin", [angles]), [1])
+    cos = to_ft(unsqueeze(g.op("Cos", [angles]), [1]))
+    sin = to_ft(unsqueeze(g.op("Sin", [angles]), [1]))
     half_a, half_b, end = g.const([0]), g.const([d // 2]), g.const([d])
     last = g.const([3])
 
@@ -161,8 +306,9 @@ def build_graph(model, dtype):
     causal = g.op("Less", [unsqueeze(k_idx, [0]), unsqueeze(g.op("Add", [q_idx, one]), [1])])  # [T, S]
     padding = unsqueeze(g.op("Greater", ["attention_mask", g.const(0)]), [1])                 # [B, 1, S]
     allowed = unsqueeze(g.op("And", [causal, padding]), [1, 2])
-    fill = g.const(MASK_FILL, np.float32)
-    inv_sqrt_d = g.const(1.0 / np.sqrt(d), np.float32)
+    # float16 cannot hold -1e9: its lowest finite value does the same job.
+    fill = g.const(-65504.0 if f16 else MASK_FILL, np_ft)
+    inv_sqrt_d = g.const(1.0 / np.sqrt(d), np_ft)
 
     for i in range(L):
         p = f"model.layers.{i}."
@@ -195,11 +341,19 @@ def build_graph(model, dtype):
     start = unsqueeze(g.op("Neg", ["num_logits_to_keep"]), [0])
     x = g.op("Slice", [x, start, g.const([np.iinfo(np.int64).max]), g.const([1])])
     x = rmsnorm(x, "model.norm.weight")
-    if cfg.tie_word_embeddings:
-        head = g.op("Transpose", [emb_full], perm=[1, 0])                  # [H, V], not a second copy
+    head_name = emb_name if cfg.tie_word_embeddings else "lm_head.weight"
+    if q4:
+        if f16:
+            g.op("Cast", [linear(x, head_name)], ["logits"], to=TensorProto.FLOAT)
+        else:
+            linear(x, head_name, ["logits"])
     else:
-        head = matrix("lm_head.weight")
-    g.op("MatMul", [x, head], ["logits"])
+        if cfg.tie_word_embeddings:
+            head = g.op("Transpose", [emb_full], perm=[1, 0])              # [H, V], not a second copy
+        else:
+            head = matrix("lm_head.weight")
+        g.op("MatMul", [x, head], ["logits"])
+    g.close()
 
     cache = ["batch_size", kv, "past_sequence_length", d]
     present = ["batch_size", kv, "total_sequence_length", d]
@@ -209,14 +363,17 @@ def build_graph(model, dtype):
     outputs = [helper.make_tensor_value_info("logits", TensorProto.FLOAT, ["batch_size", "logits_length", V])]
     for i in range(L):
         for kind in ("key", "value"):
-            inputs.append(helper.make_tensor_value_info(f"past_key_values.{i}.{kind}", TensorProto.FLOAT, cache))
-            outputs.append(helper.make_tensor_value_info(f"present.{i}.{kind}", TensorProto.FLOAT, present))
+            inputs.append(helper.make_tensor_value_info(f"past_key_values.{i}.{kind}", FT, cache))
+            outputs.append(helper.make_tensor_value_info(f"present.{i}.{kind}", FT, present))
     inputs.append(helper.make_tensor_value_info("num_logits_to_keep", TensorProto.INT64, []))
     graph = helper.make_graph(g.nodes, "fenliu_qwen3", inputs, outputs, initializer=g.inits)
-    onnx_model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)],
-                                   producer_name="fenliu training/export.py")
+    opsets = [helper.make_opsetid("", OPSET)]
+    if q4:
+        opsets.append(helper.make_opsetid("com.microsoft", 1))
+    onnx_model = helper.make_model(graph, opset_imports=opsets, producer_name="fenliu training/export.py")
     onnx_model.ir_version = 8  # onnx 1.12's; onnxruntime 1.30 reads it
-    onnx.checker.check_model(onnx_model)
+    if external is None:
+        onnx.checker.check_model(onnx_model)
     return onnx_model
 
 
@@ -254,39 +411,85 @@ def quantization_report(model, qmodel, prompts, answers):
     return line
 
 
-def export(ckpt_dir, out_dir, dtypes):
+def peak_rss_mb():
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def export(ckpt_dir, out_dir, dtypes, external="auto", block=Q4_BLOCK, probes=8, report=True):
+    """Writes the model folder; returns {dtype: {"file", "bytes", "seconds", "error"}}."""
+    for dtype in dtypes:
+        if dtype not in ONNX_FILES:
+            sys.exit(f"export.py: unknown dtype {dtype!r} (have {', '.join(ONNX_FILES)})")
     model = load_checkpoint(ckpt_dir)
     cfg = model.config
     os.makedirs(os.path.join(out_dir, "onnx"), exist_ok=True)
-    cfg.save(os.path.join(out_dir, "config.json"))
+    prompts, answers = probe_prompts(ckpt_dir)
+    prompts = prompts[:probes]
+    results, external_files = {}, {}
+    fp32_bytes = sum(p.numel() * 4 for p in model.parameters())
+    for dtype in dtypes:
+        t0 = time.time()
+        path = os.path.join(out_dir, "onnx", ONNX_FILES[dtype])
+        use_external = dtype == "fp32" and (external == "always" or (external == "auto" and fp32_bytes > PROTOBUF_LIMIT * 0.9))
+        data_name = ONNX_FILES[dtype] + "_data"  # transformers.js looks for <file>_data
+        data_path = os.path.join(out_dir, "onnx", data_name)
+        if os.path.exists(data_path) and not use_external:
+            os.remove(data_path)  # a stale external file from an earlier export
+        onnx_model = build_graph(model, dtype, external=(data_path, data_name) if use_external else None, block=block)
+        onnx.save(onnx_model, path)
+        del onnx_model
+        if use_external:
+            onnx.checker.check_model(path)
+            external_files[ONNX_FILES[dtype]] = 1
+        size = os.path.getsize(path) + (os.path.getsize(data_path) if use_external else 0)
+        seconds = time.time() - t0
+        err = "same weights as PyTorch (graph parity: reference_logits.py vs onnxruntime)"
+        if dtype != "fp32" and report:
+            qmodel = dequantize_for(load_checkpoint(ckpt_dir), dtype, block)
+            err = quantization_report(model, qmodel, prompts, answers)
+            del qmodel
+        where = f"{path} + {data_name}" if use_external else path
+        print(f"{dtype:5s} {where}: {size / 2**20:.2f} MiB ({size} bytes) in {seconds:.1f} s; {err}", flush=True)
+        results[dtype] = {"file": ONNX_FILES[dtype], "bytes": size, "external_data": use_external,
+                          "seconds": round(seconds, 2), "error": err}
+    hf = cfg.to_hf_dict()
+    hf["torch_dtype"] = "float32"
+    if external_files:
+        # transformers.js reads onnx/<file>_data only when told to (see MODEL-NOTES).
+        hf["transformers.js_config"] = {"use_external_data_format": external_files}
+    with open(os.path.join(out_dir, "config.json"), "w", encoding="utf-8") as f:
+        json.dump(hf, f, indent=2)
+        f.write("\n")
     with open(os.path.join(out_dir, "generation_config.json"), "w", encoding="utf-8") as f:
         json.dump({"bos_token_id": ENDOFTEXT_ID, "eos_token_id": [IM_END_ID, ENDOFTEXT_ID],
                    "pad_token_id": ENDOFTEXT_ID, "do_sample": False}, f, indent=2)
         f.write("\n")
-    prompts, answers = probe_prompts(ckpt_dir)
-    for dtype in dtypes:
-        if dtype not in ONNX_FILES:
-            sys.exit(f"export.py: unknown dtype {dtype!r} (have {', '.join(ONNX_FILES)})")
-        path = os.path.join(out_dir, "onnx", ONNX_FILES[dtype])
-        onnx.save(build_graph(model, dtype), path)
-        size = os.path.getsize(path)
-        if dtype == "int8":
-            qmodel = dequantize_model_(load_checkpoint(ckpt_dir))
-            err = quantization_report(model, qmodel, prompts, answers)
-        else:
-            err = "same weights as PyTorch (graph parity: reference_logits.py vs onnxruntime)"
-        print(f"{dtype:5s} {path}: {size / 2**20:.2f} MiB ({size} bytes); {err}")
+    return results
 
 
 def main():
     p = argparse.ArgumentParser(description="Export a fenliu checkpoint to transformers.js ONNX.")
-    p.add_argument("--checkpoint", required=True, help="folder with config.json + model.safetensors")
+    p.add_argument("--checkpoint", required=True,
+                   help="Hugging Face Qwen3 folder (config.json + model.safetensors or a sharded index)")
     p.add_argument("--out", required=True, help="model folder to write (config.json, onnx/...)")
     p.add_argument("--dtypes", default="fp32,int8", help="comma list of: " + ", ".join(ONNX_FILES))
+    p.add_argument("--external-data", default="auto", choices=["auto", "always", "never"],
+                   help="fp32 initializers in onnx/model.onnx_data (auto: when the model is near 2 GB)")
+    p.add_argument("--block-size", type=int, default=Q4_BLOCK, help="q4 block length along the input dimension")
+    p.add_argument("--probe-prompts", type=int, default=8, help="prompts for the quantization error")
+    p.add_argument("--no-report", dest="report", action="store_false", help="skip the quantization error")
+    p.add_argument("--json", help="also write the per-dtype results (size, seconds, error) here")
     p.add_argument("--threads", type=int, default=2)
     args = p.parse_args()
+    if args.block_size < 16 or args.block_size & (args.block_size - 1):
+        sys.exit("export.py: --block-size must be a power of two >= 16 (MatMulNBits)")
     torch.set_num_threads(args.threads)
-    export(args.checkpoint, args.out, [d.strip() for d in args.dtypes.split(",") if d.strip()])
+    results = export(args.checkpoint, args.out, [d.strip() for d in args.dtypes.split(",") if d.strip()],
+                     args.external_data, args.block_size, args.probe_prompts, args.report)
+    if args.json:
+        with open(args.json, "w", encoding="utf-8") as f:
+            json.dump({"results": results, "peak_rss_mb": round(peak_rss_mb(), 1)}, f, indent=2)
+            f.write("\n")
 
 
 if __name__ == "__main__":

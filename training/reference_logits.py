@@ -3,7 +3,7 @@ PyTorch reference logits for the cross-runtime parity test (PyTorch vs onnxrunti
 the browser):
 
     /usr/bin/python3 training/reference_logits.py --checkpoint training/build/demo-ckpt \
-        [--dequantize int8] --ids fixture.json --out /tmp/ref
+        [--adapter OUT/adapter] [--dequantize int8|q4|q4f16] --ids fixture.json --out /tmp/ref
 
 fixture.json: {"input_ids": [[...], ...], "attention_mask": [[...], ...], "step_ids": [[id], ...]}
 (a batch, left-padded when rows differ in length). Writes
@@ -14,7 +14,10 @@ The prefill is a plain forward (num_logits_to_keep 0: all T positions). The step
 with the prefill's present key/values and the attention mask extended by a column of ones.
 position_ids follow transformers.js: cumsum(attention_mask) - 1, padding positions set to 1,
 the step taking the last column. --dequantize int8 first applies export.py's int8
-quantize -> dequantize to the weights, which is exactly what onnx/model_int8.onnx computes.
+quantize -> dequantize to the weights, which is exactly what onnx/model_int8.onnx computes (q4,
+q4f16: the 4-bit weights of model_q4.onnx / model_q4f16.onnx, activations in float32).
+--adapter applies a PEFT LoRA adapter to the checkpoint without merging it (the base model plus
+the adapter, as PyTorch trains it), to check a merged export against it.
 """
 import argparse
 import json
@@ -26,7 +29,8 @@ import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from model import load_checkpoint, default_position_ids  # noqa: E402
-from export import dequantize_model_  # noqa: E402
+from export import dequantize_for  # noqa: E402
+from lora import load_adapter  # noqa: E402
 
 
 @torch.no_grad()
@@ -45,7 +49,9 @@ def reference(model, input_ids, attention_mask, step_ids):
 def main():
     p = argparse.ArgumentParser(description="PyTorch reference logits for ONNX parity tests.")
     p.add_argument("--checkpoint", required=True)
-    p.add_argument("--dequantize", choices=["int8"], help="use export.py's int8 round-tripped weights")
+    p.add_argument("--dequantize", choices=["int8", "q4", "q4f16"],
+                   help="use the weights of export.py's quantized graph")
+    p.add_argument("--adapter", help="PEFT LoRA adapter folder applied, unmerged, to the checkpoint")
     p.add_argument("--ids", required=True, help="JSON with input_ids, attention_mask, step_ids")
     p.add_argument("--out", required=True, help="output prefix: PREFIX.json and PREFIX.f32")
     p.add_argument("--threads", type=int, default=1)
@@ -53,8 +59,13 @@ def main():
     torch.set_num_threads(args.threads)
 
     model = load_checkpoint(args.checkpoint)
-    if args.dequantize == "int8":
-        dequantize_model_(model)
+    if args.adapter:
+        if args.dequantize:
+            sys.exit("reference_logits.py: --adapter and --dequantize do not combine (quantize the merged model)")
+        load_adapter(model, args.adapter)
+        model.eval()
+    if args.dequantize:
+        dequantize_for(model, args.dequantize)
     with open(args.ids, encoding="utf-8") as f:
         fx = json.load(f)
     mask = fx.get("attention_mask") or [[1] * len(r) for r in fx["input_ids"]]
