@@ -1,0 +1,33 @@
+import { readFileSync } from 'node:fs';
+import * as ort from 'onnxruntime-node';
+import { configureRuntime } from '../../src/core/runtime';
+import { measureCeiling } from './ceiling';
+import { runCase, type BenchCase, type LabelledMessage } from './recipes';
+
+/**
+ * One Node measurement in its own process, so its peak memory is its own:
+ *   tsx bench/engine/node-case.ts case.json      → runs a BenchCase
+ *   tsx bench/engine/node-case.ts --ceiling m.onnx → measures the MatMul ceiling
+ * Prints one JSON line: the result and the process's peak RSS in MB.
+ */
+interface CaseFile {
+  modelRoot: string;
+  benchCase: BenchCase;
+  messages: LabelledMessage[];
+}
+
+const [first, second] = process.argv.slice(2);
+let result: unknown;
+if (first === '--ceiling' && second) {
+  const session = await ort.InferenceSession.create(second);
+  result = await measureCeiling(session, (data, dims) => new ort.Tensor('float32', data, dims));
+} else if (first) {
+  const { modelRoot, benchCase, messages } = JSON.parse(readFileSync(first, 'utf8')) as CaseFile;
+  configureRuntime({ modelRoot });
+  result = await runCase(benchCase, messages);
+} else {
+  console.error('usage: node-case.ts CASE.json | --ceiling MODEL.onnx');
+  process.exit(2);
+}
+const peakRssMB = process.resourceUsage().maxRSS / 1024;
+console.log(JSON.stringify({ result, peakRssMB }));

@@ -1,0 +1,216 @@
+import {
+  AutoModelForCausalLM,
+  AutoTokenizer,
+  Tensor,
+  type DataType,
+  type PreTrainedModel,
+  type PreTrainedTokenizer,
+} from '@huggingface/transformers';
+import { IntentClassifier, type Device } from '../../src/core/classifier';
+import type { Catalog } from '../../src/core/catalog';
+import { encodePrompt } from '../../src/core/prompt';
+import { buildZeroShotSystemPrompt } from '../../src/core/zero-shot';
+
+/**
+ * The two ways of getting an intent out of a causal LM that `npm run bench` compares, written
+ * once for Node and the browser.
+ *
+ * - naive: the seed recipe — sample up to 50 tokens at temperature 0.7 from the full prompt,
+ *   then parse the text for a label.
+ * - engine: `IntentClassifier` (cached prompt prefix, label trie, last-position logits).
+ */
+
+export interface LabelledMessage {
+  text: string;
+  label: string;
+}
+
+export interface SuiteResult {
+  recipe: 'naive' | 'engine';
+  messages: number;
+  validRate: number;
+  accuracy: number;
+  /** Per-message time to intent, in ms: the first message, then percentiles of the rest. */
+  firstMs: number;
+  p50Ms: number;
+  p95Ms: number;
+  meanMs: number;
+  /** Tokens run through the model per message, on average (prompt + generated for naive). */
+  meanTokens: number;
+}
+
+export interface BenchCase {
+  modelId: string;
+  device: Device;
+  dtype: DataType;
+  /** `fine-tuned`: the model card's prompt; `zero-shot`: a system prompt listing the catalog. */
+  prompt: 'fine-tuned' | 'zero-shot';
+  catalog: Catalog;
+}
+
+export interface CaseResult {
+  loadMs: { naive: number; engine: number };
+  naive: SuiteResult;
+  engine: SuiteResult;
+  /** Non-embedding parameters and the engine's mean computed tokens, for the compute floor. */
+  model: { hiddenSize: number; layers: number; vocab: number; matmulParams: number };
+  prefixTokens: number;
+}
+
+/** The seed recipe's parse: the answer if it is a label, else the first label it contains. */
+export function parseNaiveAnswer(text: string, labels: readonly string[]): string | null {
+  const answer = text.trim();
+  if (labels.includes(answer)) return answer;
+  return labels.find((label) => answer.includes(label)) ?? null;
+}
+
+export function percentile(sorted: readonly number[], fraction: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  const index = Math.min(sorted.length - 1, Math.max(0, Math.ceil(fraction * sorted.length) - 1));
+  return sorted[index] ?? Number.NaN;
+}
+
+function summarise(
+  recipe: SuiteResult['recipe'],
+  times: number[],
+  tokens: number[],
+  predictions: (string | null)[],
+  messages: readonly LabelledMessage[],
+): SuiteResult {
+  const rest = times.slice(1).sort((a, b) => a - b);
+  const valid = predictions.filter((label) => label !== null).length;
+  const correct = predictions.filter((label, index) => label === messages[index]?.label).length;
+  return {
+    recipe,
+    messages: messages.length,
+    validRate: valid / messages.length,
+    accuracy: correct / messages.length,
+    firstMs: times[0] ?? Number.NaN,
+    p50Ms: percentile(rest.length > 0 ? rest : times, 0.5),
+    p95Ms: percentile(rest.length > 0 ? rest : times, 0.95),
+    meanMs: times.reduce((a, b) => a + b, 0) / times.length,
+    meanTokens: tokens.reduce((a, b) => a + b, 0) / tokens.length,
+  };
+}
+
+async function runNaive(
+  model: PreTrainedModel,
+  tokenizer: PreTrainedTokenizer,
+  system: string | null,
+  labels: readonly string[],
+  messages: readonly LabelledMessage[],
+): Promise<SuiteResult> {
+  const times: number[] = [];
+  const tokens: number[] = [];
+  const predictions: (string | null)[] = [];
+  for (const { text } of messages) {
+    const started = performance.now();
+    const prompt = encodePrompt(tokenizer, text, system);
+    const inputs = new Tensor('int64', BigInt64Array.from(prompt.map(BigInt)), [1, prompt.length]);
+    const output = (await model.generate({
+      inputs,
+      max_new_tokens: 50,
+      do_sample: true,
+      temperature: 0.7,
+    })) as Tensor;
+    const sequence = Array.from(output.data as BigInt64Array, Number);
+    const answer = tokenizer.decode(sequence.slice(prompt.length), { skip_special_tokens: true });
+    predictions.push(parseNaiveAnswer(answer, labels));
+    times.push(performance.now() - started);
+    tokens.push(sequence.length);
+  }
+  return summarise('naive', times, tokens, predictions, messages);
+}
+
+async function runEngine(
+  classifier: IntentClassifier,
+  messages: readonly LabelledMessage[],
+): Promise<SuiteResult> {
+  const times: number[] = [];
+  const tokens: number[] = [];
+  const predictions: (string | null)[] = [];
+  for (const { text } of messages) {
+    const started = performance.now();
+    const result = await classifier.classify(text);
+    times.push(performance.now() - started);
+    // NOTE: the top label, before thresholds: the naive recipe has no thresholds to compare with.
+    predictions.push(result.top.label);
+    tokens.push(result.computedTokens + result.decodeSteps);
+  }
+  return summarise('engine', times, tokens, predictions, messages);
+}
+
+interface QwenConfig {
+  hidden_size: number;
+  num_hidden_layers: number;
+  vocab_size: number;
+  intermediate_size: number;
+  num_attention_heads: number;
+  num_key_value_heads: number;
+  head_dim?: number;
+}
+
+/** Weights multiplied per token in the decoder layers (q, k, v, o and the three MLP matrices). */
+export function layerMatmulParams(config: QwenConfig): number {
+  const headDim = config.head_dim ?? config.hidden_size / config.num_attention_heads;
+  const attention =
+    config.hidden_size *
+    headDim *
+    (2 * config.num_attention_heads + 2 * config.num_key_value_heads);
+  const mlp = 3 * config.hidden_size * config.intermediate_size;
+  return config.num_hidden_layers * (attention + mlp);
+}
+
+/**
+ * Loads the model twice (naive through transformers.js, the engine through IntentClassifier) and
+ * classifies `messages` with each, one message at a time, the way a chat would.
+ */
+export async function runCase(
+  benchCase: BenchCase,
+  messages: readonly LabelledMessage[],
+): Promise<CaseResult> {
+  const { modelId, device, dtype, catalog } = benchCase;
+  const zeroShot = benchCase.prompt === 'zero-shot';
+  const labels = catalog.intents.map((intent) => intent.label);
+
+  let started = performance.now();
+  const classifier = await IntentClassifier.load({
+    modelId,
+    device,
+    dtype,
+    calibration: null,
+    ...(zeroShot ? { zeroShot: { catalog } } : {}),
+  });
+  const engineLoadMs = performance.now() - started;
+  const engine = await runEngine(classifier, messages);
+  const prefixTokens = classifier.info.prefixTokens;
+  const system = classifier.info.system;
+  await classifier.dispose();
+
+  started = performance.now();
+  const tokenizer = await AutoTokenizer.from_pretrained(modelId);
+  const model = await AutoModelForCausalLM.from_pretrained(modelId, { device, dtype });
+  const naiveLoadMs = performance.now() - started;
+  const naive = await runNaive(
+    model,
+    tokenizer,
+    zeroShot ? buildZeroShotSystemPrompt(catalog) : system,
+    labels,
+    messages,
+  );
+  const config = model.config as unknown as QwenConfig;
+  await model.dispose();
+
+  return {
+    loadMs: { naive: naiveLoadMs, engine: engineLoadMs },
+    naive,
+    engine,
+    model: {
+      hiddenSize: config.hidden_size,
+      layers: config.num_hidden_layers,
+      vocab: config.vocab_size,
+      matmulParams: layerMatmulParams(config),
+    },
+    prefixTokens,
+  };
+}
