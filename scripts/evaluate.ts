@@ -1,56 +1,37 @@
 /**
- * Scores a model folder on a labelled file, in Node (onnxruntime-node), and prints a table.
+ * The older entry point for scoring a model folder, kept for `scripts/train-demo.sh`: it runs
+ * `fenliu eval` with the model given as an id under a root folder.
  *
  *   npx tsx scripts/evaluate.ts --model fenliu-demo --data data/demo/test.jsonl [--dtype int8] \
- *     [--root public/models] [--json out.json]
+ *     [--root public/models] [--out DIR]
+ *
+ * Same as: npx fenliu eval --model public/models/fenliu-demo --data data/demo/test.jsonl
  */
-import { readFileSync, writeFileSync } from 'node:fs';
-import { resolve } from 'node:path';
-import { parseArgs } from 'node:util';
-import type { DataType } from '@huggingface/transformers';
-import { IntentClassifier } from '../src/core/classifier';
-import { parseDataset } from '../src/core/dataset';
-import { evaluate } from '../src/core/evaluate';
-import { configureRuntime } from '../src/core/runtime';
-import { DEMO_MODEL_ID, PUBLIC_MODELS } from './lib/paths';
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { DEMO_MODEL_ID, PUBLIC_MODELS, REPO_ROOT, TRAINING_BUILD } from './lib/paths';
 
-const { values } = parseArgs({
-  options: {
-    model: { type: 'string', default: DEMO_MODEL_ID },
-    root: { type: 'string', default: PUBLIC_MODELS },
-    data: { type: 'string' },
-    dtype: { type: 'string' },
-    json: { type: 'string' },
-  },
-});
-if (!values.data) {
-  console.error(
-    'usage: evaluate --data FILE [--model ID] [--root DIR] [--dtype int8] [--json OUT]',
-  );
-  process.exit(2);
-}
-
-configureRuntime({ modelRoot: resolve(values.root) });
-const examples = parseDataset(readFileSync(values.data, 'utf8'), values.data);
-const classifier = await IntentClassifier.load({
-  modelId: values.model,
-  device: 'cpu',
-  dtype: values.dtype as DataType | undefined,
-});
-await classifier.classify('你好'); // warm-up: the first run pays for session initialisation
-const result = await evaluate((text) => classifier.classify(text), examples);
-await classifier.dispose();
-
-const rows = Object.entries(result.perLabel).map(([label, { total, correct, accuracy }]) => ({
-  label,
-  total,
-  correct,
-  accuracy: `${(100 * accuracy).toFixed(1)}%`,
-}));
-console.table(rows);
-console.log(
-  `model ${values.model} (${classifier.info.dtype}, Node cpu): accuracy ${(100 * result.accuracy).toFixed(1)}% ` +
-    `(${result.correct}/${result.total}), valid labels ${(100 * result.validRate).toFixed(1)}%, ` +
-    `latency p50 ${result.latencyMs.p50.toFixed(1)} ms p95 ${result.latencyMs.p95.toFixed(1)} ms`,
+const args = process.argv.slice(2);
+const take = (flag: string): string | undefined => {
+  const index = args.indexOf(flag);
+  if (index < 0) return undefined;
+  const [, value] = args.splice(index, 2);
+  return value;
+};
+const modelId = take('--model') ?? DEMO_MODEL_ID;
+const root = take('--root') ?? PUBLIC_MODELS;
+const out = take('--out') ?? join(TRAINING_BUILD, 'eval', modelId);
+const result = spawnSync(
+  process.execPath,
+  [
+    join(REPO_ROOT, 'bin', 'fenliu.js'),
+    'eval',
+    '--model',
+    join(root, modelId),
+    '--out',
+    out,
+    ...args,
+  ],
+  { stdio: 'inherit' },
 );
-if (values.json) writeFileSync(values.json, JSON.stringify(result, null, 2) + '\n');
+process.exitCode = result.status ?? 1;

@@ -21,7 +21,11 @@ export interface BatchClassifier {
   readonly info: { intents: readonly IntentRef[]; fallbackIntent: string };
   classifyBatch(
     texts: string[],
-    options?: { signal?: AbortSignal; onProgress?: (done: number, total: number) => void },
+    options?: {
+      signal?: AbortSignal;
+      batchSize?: number;
+      onProgress?: (done: number, total: number) => void;
+    },
   ): Promise<Classification[]>;
 }
 
@@ -84,6 +88,8 @@ export async function evaluate(
   examples: readonly LabelledExample[],
   options: {
     signal?: AbortSignal;
+    /** Messages per model call (see `IntentClassifier.classifyBatch`). */
+    batchSize?: number;
     onProgress?: (done: number, total: number) => void;
     bins?: number;
   } = {},
@@ -91,7 +97,7 @@ export async function evaluate(
   const expected = expectedIntents(examples, classifier.info.intents);
   const classifications = await classifier.classifyBatch(
     examples.map((example) => example.text),
-    { signal: options.signal, onProgress: options.onProgress },
+    { signal: options.signal, batchSize: options.batchSize, onProgress: options.onProgress },
   );
   const rows = examples.map((example, i): EvaluatedRow => {
     const classification = classifications[i];

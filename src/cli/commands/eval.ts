@@ -1,0 +1,162 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import { confusionMatrixSvg, reliabilityDiagramSvg } from '../../core/charts';
+import { evaluate, expectedIntents, type Evaluation } from '../../core/evaluate';
+import type { ModelCard } from '../../core/model-folder';
+import type { CommandContext } from '../context';
+import {
+  loadClassifier,
+  openModelFolder,
+  readCalibrationFlag,
+  readCalibrationIfPresent,
+  readDataFile,
+} from '../model';
+import { CliError, integerFlag, parseFlags, requiredFlag } from '../options';
+import { ProgressBar } from '../progress';
+import { fixed, formatTable, percent } from '../table';
+
+/** `fenliu eval`: scores a model on a labelled file; prints a table, writes JSON and two SVGs. */
+export async function evalCommand(args: string[], context: CommandContext): Promise<number> {
+  const { values } = parseFlags(
+    args,
+    {
+      data: { type: 'string' },
+      model: { type: 'string' },
+      dtype: { type: 'string' },
+      calibration: { type: 'string' },
+      out: { type: 'string', default: 'eval-out' },
+      'batch-size': { type: 'string' },
+      json: { type: 'boolean', default: false },
+    },
+    false,
+  );
+  const dataFile = requiredFlag(values.data, 'data');
+  const outDir = values.out;
+  const batchSize = integerFlag(values['batch-size'], 'batch-size', 1);
+  const flagged = readCalibrationFlag(values.calibration);
+  const examples = readDataFile(dataFile);
+  const { folder, card } = await openModelFolder(values.model);
+  // Labels are checked against the card before the model loads: a typo fails in milliseconds.
+  expectedIntents(examples, card.intents);
+  const calibration = flagged === undefined ? readCalibrationIfPresent(folder) : flagged;
+
+  const classifier = await loadClassifier(folder, {
+    dtype: values.dtype,
+    calibration,
+    signal: context.signal,
+  });
+  let evaluation: Evaluation;
+  try {
+    // NOTE: the first call pays for session warm-up; keep it out of the latency figures.
+    await classifier.classify(examples[0]?.text ?? '你好', { signal: context.signal });
+    const bar = new ProgressBar(context.stderr, 'classifying');
+    evaluation = await evaluate(classifier, examples, {
+      signal: context.signal,
+      batchSize,
+      onProgress: (done, total) => {
+        bar.update(done, total);
+      },
+    });
+    bar.finish();
+  } finally {
+    await classifier.dispose();
+  }
+  const { metrics } = evaluation;
+  const report = {
+    format: 1,
+    model: {
+      folder: folder.path,
+      id: folder.modelId,
+      dtype: classifier.info.dtype,
+      device: classifier.info.device,
+      calibrated: calibration !== null,
+      temperature: calibration?.temperature ?? 1,
+    },
+    data: { file: dataFile, rows: examples.length },
+    batchSize,
+    accuracy: metrics.accuracy,
+    topAccuracy: metrics.topAccuracy,
+    macroF1: metrics.macroF1,
+    perIntent: metrics.perIntent,
+    confusion: metrics.confusion,
+    outOfScope: { intentId: card.fallbackIntent, ...metrics.outOfScope },
+    routes: metrics.routes,
+    accepted: metrics.accepted,
+    ece: metrics.calibration.ece,
+    eceUncalibrated: evaluation.uncalibrated.ece,
+    reliability: metrics.calibration.bins,
+    latencyMs: metrics.latencyMs,
+    mistakes: evaluation.rows
+      .filter((row) => row.classification.intentId !== row.expected)
+      .map((row) => ({
+        file: row.file,
+        line: row.line,
+        text: row.text,
+        expected: row.expected,
+        predicted: row.classification.intentId,
+        route: row.classification.route,
+        confidence: row.classification.confidence,
+        reason: row.classification.reason,
+      })),
+  };
+
+  const title = `${folder.modelId} · ${basename(dataFile)}`;
+  const files = {
+    json: join(outDir, 'eval.json'),
+    confusion: join(outDir, 'confusion.svg'),
+    reliability: join(outDir, 'reliability.svg'),
+  };
+  try {
+    mkdirSync(outDir, { recursive: true });
+    writeFileSync(files.json, JSON.stringify(report, null, 2) + '\n');
+    writeFileSync(files.confusion, confusionMatrixSvg(metrics.confusion, { title }));
+    writeFileSync(files.reliability, reliabilityDiagramSvg(metrics.calibration, { title }));
+  } catch (error) {
+    throw new CliError(`--out ${outDir}: cannot write the results`, { cause: error });
+  }
+
+  if (values.json) {
+    context.out(JSON.stringify(report, null, 2));
+  } else {
+    context.out(summary(evaluation, card, report.model, batchSize));
+  }
+  context.err(`wrote ${files.json}, ${files.confusion}, ${files.reliability}`);
+  return 0;
+}
+
+function summary(
+  evaluation: Evaluation,
+  card: ModelCard,
+  model: { id: string; dtype: string; calibrated: boolean },
+  batchSize: number,
+): string {
+  const { metrics, uncalibrated } = evaluation;
+  const fallback = card.intents.find((intent) => intent.id === card.fallbackIntent);
+  const table = formatTable(
+    ['intent', 'label', 'rows', 'predicted', 'precision', 'recall', 'F1'],
+    metrics.perIntent.map((m) => [
+      m.intentId,
+      m.label,
+      String(m.support),
+      String(m.predicted),
+      fixed(m.precision),
+      fixed(m.recall),
+      fixed(m.f1),
+    ]),
+    { right: ['rows', 'predicted', 'precision', 'recall', 'F1'] },
+  );
+  const oos = metrics.outOfScope;
+  const latency = metrics.latencyMs;
+  return [
+    table,
+    '',
+    `model ${model.id} (${model.dtype}, cpu, ${model.calibrated ? 'calibrated' : 'uncalibrated'}) · ${metrics.total} rows`,
+    `accuracy ${percent(metrics.accuracy)} (${metrics.correct}/${metrics.total}) · top-1 ${percent(metrics.topAccuracy)} · macro-F1 ${fixed(metrics.macroF1)}`,
+    `out of scope (${fallback?.label ?? card.fallbackIntent}): precision ${fixed(oos.precision)} recall ${fixed(oos.recall)} (${oos.truePositives} of ${oos.support} rows, ${oos.predicted} routed out)`,
+    `routes: intent ${metrics.routes.intent}, out_of_scope ${metrics.routes.out_of_scope}, escalate ${metrics.routes.escalate} · accepted precision ${percent(metrics.accepted.precision)}`,
+    `ECE ${fixed(metrics.calibration.ece)}` +
+      (model.calibrated ? ` (uncalibrated ${fixed(uncalibrated.ece)})` : ''),
+    `latency p50 ${latency.p50.toFixed(1)} ms, p95 ${latency.p95.toFixed(1)} ms ` +
+      (batchSize === 1 ? '(per message)' : `(batch time / ${batchSize})`),
+  ].join('\n');
+}

@@ -1,0 +1,102 @@
+/** Loading a model folder, a calibration file and a data file named on the command line. */
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { DataType } from '@huggingface/transformers';
+import { calibrationProblems, type Calibration } from '../core/classification';
+import { IntentClassifier } from '../core/classifier';
+import { parseDataset, type LabelledExample } from '../core/dataset';
+import { ModelLoadError, errorMessage } from '../core/errors';
+import { readModelCard, type ModelCard } from '../core/model-folder';
+import { configureRuntime } from '../core/runtime';
+import { CliError } from './options';
+
+/** The committed demo model, found from this file so the CLI works from any directory. */
+export const DEFAULT_MODEL_DIR = join(
+  dirname(fileURLToPath(import.meta.url)),
+  '..',
+  '..',
+  'public',
+  'models',
+  'fenliu-demo',
+);
+
+/** A model folder path split into the runtime's model root and model id. */
+export interface ModelFolder {
+  /** Absolute path. */
+  path: string;
+  modelId: string;
+}
+
+/**
+ * Points the runtime at the folder's parent and reads its model card. Throws `CliError` when the
+ * folder does not exist and `ModelLoadError` when its `fenliu.json` is missing or invalid.
+ */
+export async function openModelFolder(
+  dir: string | undefined,
+): Promise<{ folder: ModelFolder; card: ModelCard }> {
+  const path = resolve(dir ?? DEFAULT_MODEL_DIR);
+  if (!existsSync(path) || !statSync(path).isDirectory()) {
+    throw new CliError(`--model ${dir ?? path}: no such folder`);
+  }
+  configureRuntime({ modelRoot: dirname(path) });
+  const modelId = basename(path);
+  return { folder: { path, modelId }, card: await readModelCard(modelId) };
+}
+
+/**
+ * The calibration named by `--calibration`: `undefined` (flag absent: the classifier reads the
+ * folder's `calibration.json` if any), `null` for `none`, or the validated file.
+ */
+export function readCalibrationFlag(value: string | undefined): Calibration | null | undefined {
+  if (value === undefined) return undefined;
+  if (value === 'none') return null;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(readText(value, '--calibration'));
+  } catch (error) {
+    if (error instanceof CliError) throw error;
+    throw new ModelLoadError('model-folder-invalid', `${value} is not valid JSON`, {
+      cause: error,
+    });
+  }
+  const problems = calibrationProblems(parsed);
+  if (problems.length > 0) {
+    throw new ModelLoadError('model-folder-invalid', `${value}: ${problems.join('; ')}`);
+  }
+  return parsed as Calibration;
+}
+
+/** Loads the classifier for a folder opened with `openModelFolder`, on onnxruntime-node. */
+export function loadClassifier(
+  folder: ModelFolder,
+  options: { dtype?: string; calibration?: Calibration | null; signal?: AbortSignal },
+): Promise<IntentClassifier> {
+  return IntentClassifier.load({
+    modelId: folder.modelId,
+    device: 'cpu',
+    // The model card lists the dtypes a folder ships; the classifier rejects any other.
+    dtype: options.dtype as DataType | undefined,
+    calibration: options.calibration,
+    signal: options.signal,
+  });
+}
+
+/** Reads and parses a labelled data file; bad rows throw `DataValidationError` (file:line). */
+export function readDataFile(path: string): LabelledExample[] {
+  return parseDataset(readText(path, '--data'), path);
+}
+
+function readText(path: string, flag: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new CliError(`${flag} ${path}: cannot read (${errorMessage(error)})`, { cause: error });
+  }
+}
+
+/** The folder's `calibration.json`, validated, or null when it has none. */
+export function readCalibrationIfPresent(folder: ModelFolder): Calibration | null {
+  const path = join(folder.path, 'calibration.json');
+  return existsSync(path) ? (readCalibrationFlag(path) ?? null) : null;
+}
