@@ -1,21 +1,41 @@
 /**
  * The Web Worker is only a transport: it exposes `IntentClassifier` over comlink and adds what a
- * browser needs (device probe, WASM fallback, progress as lifecycle events).
+ * browser needs: the device probe, the precision choice, WASM fallback (at session creation and on
+ * a lost WebGPU device), lifecycle and progress events, and cancellation by request id.
  */
+import { env, type DataType } from '@huggingface/transformers';
 import { expose } from 'comlink';
-import { IntentClassifier, type Classification } from '../src/core/classifier';
-import { chooseDevice, type DevicePreference } from '../src/core/device';
-import { FenliuError, serializeError } from '../src/core/errors';
-import { DownloadProgress, type ClassifierStatus } from '../src/core/lifecycle';
+import { IntentClassifier } from '../src/core/classifier';
+import type { Classification } from '../src/core/classification';
+import {
+  chooseDevice,
+  chooseDtype,
+  type DeviceChoice,
+  type DevicePreference,
+} from '../src/core/device';
+import { errorMessage, FenliuError, ModelLoadError, serializeError } from '../src/core/errors';
+import { DownloadProgress, type Backend, type ClassifierStatus } from '../src/core/lifecycle';
+import { readModelCard } from '../src/core/model-folder';
 import { configureRuntime } from '../src/core/runtime';
 import { installErrorTransfer } from '../src/core/worker-errors';
 
+/** Test switches that make the WebGPU path fail for real, so the fallback can be tested. */
+export type WebGpuFailure = 'fail-creation' | 'lose-device';
+
 export interface WorkerLoadRequest {
-  /** Absolute URL of the folder that holds `models/` and `ort/`. */
-  assetBase: string;
+  /** Absolute URL of the folder that holds model folders (same origin as the page). */
+  modelBase: string;
   modelId: string;
+  /** Absolute URL of the folder that holds onnxruntime-web's `.mjs`/`.wasm` files. */
+  ortBase: string;
   device: DevicePreference;
-  dtype: 'fp32' | 'int8';
+  /** A precision the model ships; default: the best one for the device (see `chooseDtype`). */
+  dtype?: string;
+  /**
+   * `fail-creation`: WebGPU session creation fails (no adapter for ORT);
+   * `lose-device`: the WebGPU device is destroyed after the first message. Tests only.
+   */
+  simulateWebGpuFailure?: WebGpuFailure;
 }
 
 /** The onnxruntime-web build transformers.js uses for WASM and WebGPU (see scripts/link-assets). */
@@ -23,79 +43,247 @@ const ORT_WASM_BUILD = 'ort-wasm-simd-threaded.asyncify';
 
 const WARM_UP_MESSAGE = '你好';
 
+interface Loaded {
+  classifier: IntentClassifier;
+  backend: Backend;
+}
+
+/** What `GPUDevice` offers that the loss watch needs (WebGPU types are not in the TS libs). */
+interface GpuDeviceLike {
+  lost: Promise<{ reason: string; message: string }>;
+  destroy(): void;
+}
+
 installErrorTransfer();
-let classifier: IntentClassifier | null = null;
+
+let current: Loaded | null = null;
+/** The WASM reload after WebGPU failed at run time; classify calls wait for it. */
+let switching: Promise<Loaded> | null = null;
+let report: (status: ClassifierStatus) => void = () => undefined;
+let lastRequest: WorkerLoadRequest | null = null;
+let shippedDtypes: string[] = [];
+let loseDeviceAfterNextMessage = false;
+let deviceForTest: GpuDeviceLike | null = null;
+const inflight = new Map<number, AbortController>();
+
+function isOnnxWeights(file: string): boolean {
+  return file.endsWith('.onnx') || file.endsWith('.onnx_data');
+}
 
 async function loadOn(
   request: WorkerLoadRequest,
   device: 'wasm' | 'webgpu',
-  onStatus: (status: ClassifierStatus) => void,
+  dtype: string,
+  progress: DownloadProgress,
+  reportDownload: boolean,
 ): Promise<IntentClassifier> {
-  const progress = new DownloadProgress();
   let initializing = false;
-  return IntentClassifier.load({
+  const classifier = await IntentClassifier.load({
     modelId: request.modelId,
     device,
-    dtype: request.dtype,
+    dtype: dtype as DataType,
     onProgress: (event) => {
       const bytes = progress.update(event);
-      if (bytes && !initializing) onStatus({ state: 'downloading', ...bytes });
-      if (event.status === 'done' && event.file.endsWith('.onnx')) {
+      if (bytes && reportDownload && !initializing) report({ state: 'downloading', ...bytes });
+      if (event.status === 'done' && isOnnxWeights(event.file) && !initializing) {
         initializing = true;
-        onStatus({ state: 'initializing' });
+        report({ state: 'initializing', device });
       }
     },
   });
+  report({ state: 'warming-up' });
+  // NOTE: the first run compiles kernels and grows buffers; pay for it before the user types.
+  await classifier.classify(WARM_UP_MESSAGE);
+  return classifier;
+}
+
+function wasmDtype(request: WorkerLoadRequest): string {
+  const dtype = request.dtype ?? chooseDtype({ device: 'wasm', shaderF16: false }, shippedDtypes);
+  if (!dtype) {
+    throw new ModelLoadError(
+      'model-load-failed',
+      `Model "${request.modelId}" ships ${shippedDtypes.join(', ')}, none of which runs on WASM. ` +
+        'Fix: export an int8 or fp32 model with training/export.py.',
+    );
+  }
+  return dtype;
+}
+
+/** Makes ORT's own adapter request fail, so WebGPU session creation fails the way it does in the wild. */
+function breakWebGpuForTest(): void {
+  const gpu = (navigator as { gpu?: { requestAdapter: () => Promise<unknown> } }).gpu;
+  if (gpu) gpu.requestAdapter = () => Promise.resolve(null);
+}
+
+async function watchDeviceLoss(request: WorkerLoadRequest): Promise<void> {
+  const ort = env.backends.onnx as { webgpu?: { device?: Promise<GpuDeviceLike> } };
+  const device = await ort.webgpu?.device;
+  if (!device) return;
+  loseDeviceAfterNextMessage = request.simulateWebGpuFailure === 'lose-device';
+  void device.lost.then((info) => {
+    if (current?.backend.device !== 'webgpu') return;
+    switching ??= switchToWasm(`WebGPU device lost (${info.reason || 'unknown'}: ${info.message})`);
+  });
+  // Keep a handle so the test switch can destroy the very device ORT runs on.
+  if (loseDeviceAfterNextMessage) deviceForTest = device;
+}
+
+/** Reloads on WASM after WebGPU failed at run time; the conversation lives on the main thread. */
+async function switchToWasm(reason: string): Promise<Loaded> {
+  const request = lastRequest;
+  if (!request) throw new FenliuError('classifier-not-ready', 'The model is not loaded yet.');
+  const previous = current;
+  current = null;
+  try {
+    await previous?.classifier.dispose();
+  } catch {
+    // NOTE: disposing sessions of a lost device can throw; the WASM session does not need them.
+  }
+  try {
+    const dtype = wasmDtype(request);
+    report({ state: 'initializing', device: 'wasm' });
+    const progress = new DownloadProgress();
+    const classifier = await loadOn(request, 'wasm', dtype, progress, false);
+    const loaded: Loaded = {
+      classifier,
+      backend: {
+        device: 'wasm',
+        dtype,
+        modelBytes: progress.bytesOf(isOnnxWeights) ?? previous?.backend.modelBytes ?? null,
+        reason: `${reason}; switched to WASM`,
+        fellBack: true,
+      },
+    };
+    current = loaded;
+    report({ state: 'ready', info: classifier.info, backend: loaded.backend });
+    return loaded;
+  } catch (error) {
+    report({ state: 'error', error: serializeError(error) });
+    throw error;
+  } finally {
+    switching = null;
+  }
 }
 
 const api = {
+  /**
+   * Probes the device, downloads and initializes the model, warms it up and reports every step
+   * through `onStatus` (also later: a lost WebGPU device reports the switch to WASM). Resolves
+   * with the final status; never rejects (failures become an `error` status with a stable code).
+   */
   async load(
     request: WorkerLoadRequest,
     onStatus: (status: ClassifierStatus) => void,
   ): Promise<ClassifierStatus> {
+    report = onStatus;
+    lastRequest = request;
     try {
-      onStatus({ state: 'checking-device' });
+      report({ state: 'checking-device' });
+      const modelBase = new URL(request.modelBase);
+      if (modelBase.origin !== self.location.origin) {
+        throw new ModelLoadError(
+          'model-load-failed',
+          `The model must be served from this page's origin (${self.location.origin}), ` +
+            `not ${modelBase.origin}. Fix: host the model folder beside the page.`,
+        );
+      }
       configureRuntime({
         // NOTE: a path, not a full URL: transformers.js 4.3 skips its local-file check for a
         // `localModelPath` that is an http(s) URL, so every file would look missing.
-        modelRoot: new URL('models/', request.assetBase).pathname,
+        modelRoot: modelBase.pathname,
         wasmPaths: {
-          mjs: new URL(`ort/${ORT_WASM_BUILD}.mjs`, request.assetBase).href,
-          wasm: new URL(`ort/${ORT_WASM_BUILD}.wasm`, request.assetBase).href,
+          mjs: new URL(`${ORT_WASM_BUILD}.mjs`, request.ortBase).href,
+          wasm: new URL(`${ORT_WASM_BUILD}.wasm`, request.ortBase).href,
         },
         // NOTE: ORT picks one thread on a 2-core machine; threads need cross-origin isolation.
         numThreads: self.crossOriginIsolated ? Math.min(4, navigator.hardwareConcurrency) : 1,
       });
-      await classifier?.dispose();
-      classifier = null;
-      const choice = await chooseDevice(request.device);
-      let reason = choice.reason;
-      try {
-        classifier = await loadOn(request, choice.device, onStatus);
-      } catch (error) {
-        if (choice.device !== 'webgpu') throw error;
-        // NOTE: WebGPU can fail at session creation even with an adapter; WASM always works.
-        reason = `WebGPU failed (${serializeError(error).message}); using WASM`;
-        classifier = await loadOn(request, 'wasm', onStatus);
+      await current?.classifier.dispose();
+      current = null;
+      const choice: DeviceChoice = await chooseDevice(request.device);
+      shippedDtypes = (await readModelCard(request.modelId)).dtypes;
+      // One progress for every attempt: a fallback re-reads the same files, so percent never drops.
+      const progress = new DownloadProgress();
+      let backend: Backend | null = null;
+      let classifier: IntentClassifier | null = null;
+      const gpuDtype =
+        choice.device === 'webgpu' ? (request.dtype ?? chooseDtype(choice, shippedDtypes)) : null;
+      if (choice.device === 'webgpu' && gpuDtype) {
+        try {
+          if (request.simulateWebGpuFailure === 'fail-creation') breakWebGpuForTest();
+          classifier = await loadOn(request, 'webgpu', gpuDtype, progress, true);
+          backend = {
+            device: 'webgpu',
+            dtype: gpuDtype,
+            modelBytes: progress.bytesOf(isOnnxWeights),
+            reason: choice.reason,
+            fellBack: false,
+          };
+        } catch (error) {
+          // NOTE: WebGPU can fail at session creation even with an adapter; WASM always works.
+          const reason = `WebGPU failed at session creation (${errorMessage(error)}); using WASM`;
+          backend = { device: 'wasm', dtype: '', modelBytes: null, reason, fellBack: true };
+        }
       }
-      onStatus({ state: 'warming-up' });
-      // NOTE: the first run compiles kernels and grows buffers; pay for it before the user types.
-      await classifier.classify(WARM_UP_MESSAGE);
-      const ready: ClassifierStatus = { state: 'ready', info: classifier.info, reason };
-      onStatus(ready);
+      if (!classifier) {
+        const dtype = wasmDtype(request);
+        // NOTE: after a WebGPU failure the files are read again (from cache); the download
+        // already reached 100 % and must not be shown again.
+        classifier = await loadOn(request, 'wasm', dtype, progress, backend === null);
+        backend = {
+          device: 'wasm',
+          dtype,
+          modelBytes: progress.bytesOf(isOnnxWeights),
+          reason: backend?.reason ?? choice.reason,
+          fellBack: backend?.fellBack ?? false,
+        };
+      }
+      if (!backend) throw new Error('unreachable: a backend is set whenever a classifier is');
+      current = { classifier, backend };
+      if (backend.device === 'webgpu') await watchDeviceLoss(request);
+      const ready: ClassifierStatus = { state: 'ready', info: classifier.info, backend };
+      report(ready);
       return ready;
     } catch (error) {
       const failed: ClassifierStatus = { state: 'error', error: serializeError(error) };
-      onStatus(failed);
+      report(failed);
       return failed;
     }
   },
 
-  async classify(text: string): Promise<Classification> {
-    if (!classifier) {
-      throw new FenliuError('classifier-not-ready', 'The model is not loaded yet.');
+  /**
+   * Classifies one message. `requestId` lets `cancel(requestId)` abort it (an AbortSignal cannot
+   * cross the worker boundary). Waits for a WASM switch in progress; a WebGPU failure during the
+   * call switches to WASM and runs the message again there.
+   */
+  async classify(text: string, requestId: number): Promise<Classification> {
+    const controller = new AbortController();
+    inflight.set(requestId, controller);
+    try {
+      const target = (await switching) ?? current;
+      if (!target) throw new FenliuError('classifier-not-ready', 'The model is not loaded yet.');
+      let result: Classification;
+      try {
+        result = await target.classifier.classify(text, { signal: controller.signal });
+      } catch (error) {
+        if (error instanceof FenliuError || target.backend.device !== 'webgpu') throw error;
+        switching ??= switchToWasm(`WebGPU failed while running (${errorMessage(error)})`);
+        const fallback = await switching;
+        result = await fallback.classifier.classify(text, { signal: controller.signal });
+      }
+      if (loseDeviceAfterNextMessage && deviceForTest) {
+        loseDeviceAfterNextMessage = false;
+        deviceForTest.destroy();
+      }
+      return result;
+    } finally {
+      inflight.delete(requestId);
     }
-    return classifier.classify(text);
+  },
+
+  /** Aborts the classification started with `requestId` (a no-op once it has finished). */
+  cancel(requestId: number): void {
+    inflight.get(requestId)?.abort();
   },
 };
 

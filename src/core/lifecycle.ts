@@ -2,14 +2,38 @@ import type { ProgressInfo } from '@huggingface/transformers';
 import type { ClassifierInfo } from './classifier';
 import type { SerializedError } from './errors';
 
-/** Where a classifier is in its life, as a discriminated union the UI can switch on. */
+/** Where the model runs and why: what the status line shows once the model is ready. */
+export interface Backend {
+  device: 'wasm' | 'webgpu';
+  dtype: string;
+  /** Bytes of the ONNX weights loaded (null when the server sent no sizes). */
+  modelBytes: number | null;
+  /** Why this backend, in words; mentions the fallback when WebGPU failed. */
+  reason: string;
+  /** True when WebGPU was chosen but failed (at creation or by losing its device). */
+  fellBack: boolean;
+}
+
+/**
+ * Where a classifier is in its life, as a discriminated union the UI can switch on:
+ * `checking-device → downloading → initializing → warming-up → ready | error`.
+ */
 export type ClassifierStatus =
   | { state: 'checking-device' }
   | { state: 'downloading'; loaded: number; total: number; percent: number }
-  | { state: 'initializing' }
+  | { state: 'initializing'; device: 'wasm' | 'webgpu' }
   | { state: 'warming-up' }
-  | { state: 'ready'; info: ClassifierInfo; reason: string }
+  | { state: 'ready'; info: ClassifierInfo; backend: Backend }
   | { state: 'error'; error: SerializedError };
+
+/** The lifecycle states, in order (for tests and progress displays). */
+export const LIFECYCLE_ORDER = [
+  'checking-device',
+  'downloading',
+  'initializing',
+  'warming-up',
+  'ready',
+] as const;
 
 /**
  * Folds transformers.js's per-file download events into one byte count. The percent never goes
@@ -39,5 +63,12 @@ export class DownloadProgress {
     const percent = total > 0 ? Math.min(100, (100 * loaded) / total) : 0;
     this.lastPercent = Math.max(this.lastPercent, percent);
     return { loaded, total, percent: this.lastPercent };
+  }
+
+  /** Total bytes of the files whose name passes `select` (e.g. the ONNX weights), or null. */
+  bytesOf(select: (file: string) => boolean): number | null {
+    let total = 0;
+    for (const [file, bytes] of this.files) if (select(file)) total += bytes.total;
+    return total > 0 ? total : null;
   }
 }

@@ -1,42 +1,98 @@
 import { proxy, wrap, type Remote } from 'comlink';
 import { useCallback, useEffect, useRef, useState } from 'react';
 import type { ClassifierWorkerApi, WorkerLoadRequest } from '../../workers/classifier.worker';
-import type { Classification } from '../core/classifier';
+import type { Classification } from '../core/classification';
+import { AbortError, serializeError } from '../core/errors';
 import type { ClassifierStatus } from '../core/lifecycle';
 import { installErrorTransfer } from '../core/worker-errors';
 
 installErrorTransfer();
 
-/**
- * The only place that touches the worker: starts it, loads the model, and exposes `classify`.
- * The worker is terminated when the component using the hook unmounts.
- */
-export function useClassifier(request: WorkerLoadRequest): {
+export type ClassifierOptions = WorkerLoadRequest;
+
+export interface ClassifierHandle {
   status: ClassifierStatus;
-  classify: (text: string) => Promise<Classification>;
-} {
+  /** Classifies in the worker; aborting `signal` stops it there and rejects with `AbortError`. */
+  classify: (text: string, signal?: AbortSignal) => Promise<Classification>;
+  /** Starts a fresh worker and loads again (after an error or a cancelled download). */
+  retry: () => void;
+  /** Stops a download or initialization in progress: the worker is terminated. */
+  cancelLoad: () => void;
+}
+
+let nextRequestId = 1;
+
+/**
+ * The only place that touches the worker: starts it, loads the model, exposes `classify`, and
+ * terminates the worker when the component unmounts or the options change. The conversation is
+ * state of the caller, so a retry or a backend switch never loses it.
+ */
+export function useClassifier(options: ClassifierOptions): ClassifierHandle {
   const [status, setStatus] = useState<ClassifierStatus>({ state: 'checking-device' });
+  const [attempt, setAttempt] = useState(0);
   const remote = useRef<Remote<ClassifierWorkerApi> | null>(null);
-  const { assetBase, modelId, device, dtype } = request;
+  const stop = useRef<(() => void) | null>(null);
+  const { modelBase, modelId, ortBase, device, dtype, simulateWebGpuFailure } = options;
 
   useEffect(() => {
     const worker = new Worker(new URL('../../workers/classifier.worker.ts', import.meta.url), {
       type: 'module',
       name: 'fenliu-classifier',
     });
+    let active = true;
     const api = wrap<ClassifierWorkerApi>(worker);
     remote.current = api;
-    void api.load({ assetBase, modelId, device, dtype }, proxy(setStatus));
-    return () => {
+    const onStatus = (next: ClassifierStatus) => {
+      if (active) setStatus(next);
+    };
+    worker.addEventListener('error', (event) => {
+      onStatus({
+        state: 'error',
+        error: serializeError(new Error(`The classifier worker failed: ${event.message}`)),
+      });
+    });
+    const request: WorkerLoadRequest = { modelBase, modelId, ortBase, device };
+    if (dtype !== undefined) request.dtype = dtype;
+    if (simulateWebGpuFailure !== undefined) request.simulateWebGpuFailure = simulateWebGpuFailure;
+    void api.load(request, proxy(onStatus));
+    const terminate = () => {
+      active = false;
       remote.current = null;
       worker.terminate();
     };
-  }, [assetBase, modelId, device, dtype]);
+    stop.current = () => {
+      terminate();
+      setStatus({
+        state: 'error',
+        error: serializeError(new AbortError('Loading was cancelled.')),
+      });
+    };
+    return terminate;
+  }, [modelBase, modelId, ortBase, device, dtype, simulateWebGpuFailure, attempt]);
 
-  const classify = useCallback(async (text: string) => {
-    if (!remote.current) throw new Error('classifier worker is not running');
-    return remote.current.classify(text);
+  const classify = useCallback(async (text: string, signal?: AbortSignal) => {
+    const api = remote.current;
+    if (!api) throw new AbortError('The classifier is not running.');
+    if (signal?.aborted) throw new AbortError();
+    const requestId = nextRequestId++;
+    const onAbort = () => {
+      void api.cancel(requestId);
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
+    try {
+      return await api.classify(text, requestId);
+    } finally {
+      signal?.removeEventListener('abort', onAbort);
+    }
   }, []);
 
-  return { status, classify };
+  const retry = useCallback(() => {
+    setStatus({ state: 'checking-device' });
+    setAttempt((count) => count + 1);
+  }, []);
+  const cancelLoad = useCallback(() => {
+    stop.current?.();
+  }, []);
+
+  return { status, classify, retry, cancelLoad };
 }

@@ -36,3 +36,13 @@ describe('DownloadProgress', () => {
     });
   });
 });
+
+describe('DownloadProgress.bytesOf', () => {
+  it('sums the totals of the selected files (the model size on the status line)', () => {
+    const aggregate = new DownloadProgress();
+    expect(aggregate.bytesOf((file) => file.endsWith('.onnx'))).toBeNull();
+    aggregate.update(progress('config.json', 10, 100));
+    aggregate.update(progress('onnx/model_int8.onnx', 5, 900));
+    expect(aggregate.bytesOf((file) => file.endsWith('.onnx'))).toBe(900);
+  });
+});

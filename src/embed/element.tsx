@@ -1,0 +1,106 @@
+import { createRoot, type Root } from 'react-dom/client';
+import type { Catalog } from '../core/catalog';
+import type { DevicePreference } from '../core/device';
+import type { FenliuTool } from '../ui/conversation';
+import type { EscalationEvent } from '../ui/ChatWidget';
+import { parseLanguage, parseTheme } from '../ui/i18n';
+import { EmbeddedChat } from './EmbeddedChat';
+import { adoptWidgetStyles, emit } from './styles';
+
+const ATTRIBUTES = ['model', 'catalog', 'lang', 'theme', 'device', 'ort', 'persist'] as const;
+
+function parseDevice(value: string | null): DevicePreference {
+  return value === 'wasm' || value === 'webgpu' ? value : 'auto';
+}
+
+/**
+ * `<fenliu-chat>`: the chat widget in a shadow root.
+ *
+ * Attributes: `model` (model folder URL), `catalog` (catalog JSON URL), `lang` (`zh`|`en`),
+ * `theme` (`light`|`dark`|`auto`), and optionally `device` (`auto`|`wasm`|`webgpu`), `ort`
+ * (onnxruntime-web folder URL) and `persist` (IndexedDB key for the conversation).
+ * Properties: `catalog` (a catalog object; wins over the attribute), `tools`, `onescalate`.
+ * Events: `fenliu-status` (detail: the lifecycle status), `fenliu-escalate` (detail: text and
+ * classification).
+ *
+ * @example
+ * <script type="module" src="/embed/fenliu-chat.js"></script>
+ * <fenliu-chat model="/models/fenliu-demo/" catalog="/catalog.json" lang="en"></fenliu-chat>
+ */
+export class FenliuChatElement extends HTMLElement {
+  static readonly observedAttributes = ATTRIBUTES;
+  private reactRoot: Root | null = null;
+  private catalogObject: Catalog | null = null;
+  private toolList: readonly FenliuTool[] = [];
+  /** Called, like the `fenliu-escalate` event, when a message is routed to escalation. */
+  onescalate: ((event: EscalationEvent) => void) | null = null;
+
+  get catalog(): Catalog | null {
+    return this.catalogObject;
+  }
+  set catalog(value: Catalog | null) {
+    this.catalogObject = value;
+    this.render();
+  }
+  get tools(): readonly FenliuTool[] {
+    return this.toolList;
+  }
+  set tools(value: readonly FenliuTool[]) {
+    this.toolList = value;
+    this.render();
+  }
+
+  connectedCallback(): void {
+    const shadow = this.shadowRoot ?? this.attachShadow({ mode: 'open' });
+    adoptWidgetStyles(shadow);
+    this.reactRoot ??= createRoot(shadow);
+    this.render();
+  }
+
+  disconnectedCallback(): void {
+    // NOTE: moving the element in the DOM disconnects and reconnects it in one task; only a
+    // removal that lasts stops the worker.
+    queueMicrotask(() => {
+      if (!this.isConnected && this.reactRoot) {
+        this.reactRoot.unmount();
+        this.reactRoot = null;
+      }
+    });
+  }
+
+  attributeChangedCallback(): void {
+    this.render();
+  }
+
+  private render(): void {
+    if (!this.reactRoot) return;
+    const lang = this.getAttribute('lang');
+    const theme = this.getAttribute('theme');
+    const persist = this.getAttribute('persist');
+    this.reactRoot.render(
+      <EmbeddedChat
+        modelUrl={this.getAttribute('model')}
+        ortUrl={this.getAttribute('ort')}
+        catalogUrl={this.getAttribute('catalog')}
+        catalog={this.catalogObject}
+        tools={this.toolList}
+        device={parseDevice(this.getAttribute('device'))}
+        {...(lang !== null && { language: parseLanguage(lang) })}
+        {...(theme !== null && { theme: parseTheme(theme) })}
+        {...(persist !== null && { persistKey: persist })}
+        onStatus={(status) => {
+          emit(this, 'fenliu-status', status);
+        }}
+        onEscalate={(event) => {
+          emit(this, 'fenliu-escalate', event);
+          this.onescalate?.(event);
+        }}
+      />,
+    );
+  }
+}
+
+/** Registers `<fenliu-chat>` (once; a second call is a no-op). */
+export function defineFenliuChat(tagName = 'fenliu-chat'): void {
+  if (!customElements.get(tagName)) customElements.define(tagName, FenliuChatElement);
+}

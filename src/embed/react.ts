@@ -1,0 +1,11 @@
+/**
+ * The React component export (`dist/embed/react/fenliu-react.js`); React and ReactDOM are peer
+ * dependencies, supplied by the host.
+ */
+export { FenliuChat, type FenliuChatProps } from './FenliuChat';
+export type { EmbedOptions } from './EmbeddedChat';
+export type { EscalationEvent } from '../ui/ChatWidget';
+export type { FenliuTool, ToolCall, ChatTurn } from '../ui/conversation';
+export type { ClassifierStatus } from '../core/lifecycle';
+export type { Catalog } from '../core/catalog';
+export type { Classification } from '../core/classification';

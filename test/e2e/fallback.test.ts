@@ -1,0 +1,91 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  ARTIFACTS,
+  launchChromium,
+  lifecycleProblems,
+  recordStatuses,
+  serveDemo,
+  watchPage,
+  type DemoServer,
+} from '../support/browser';
+
+// Both switches make WebGPU fail for real inside the worker (ORT gets no adapter; the GPU device
+// ORT runs on is destroyed), with a WebGPU adapter present (--enable-unsafe-webgpu).
+let server: DemoServer;
+beforeAll(async () => {
+  server = await serveDemo();
+  mkdirSync(ARTIFACTS, { recursive: true });
+});
+afterAll(async () => {
+  await server.close();
+});
+
+describe('WebGPU → WASM fallback', () => {
+  it('falls back to WASM when WebGPU session creation fails, and says so', async () => {
+    const browser = await launchChromium({ webgpu: true });
+    try {
+      const page = await browser.context.newPage();
+      const watch = watchPage(browser.context, page, server.origin);
+      const statuses = await recordStatuses(page);
+      await page.goto(`${server.url}?device=webgpu&lang=en&simulate-webgpu-failure=fail-creation`);
+      const status = page.locator('.status[data-device]');
+      await status.waitFor({ timeout: 240_000 });
+      expect(await status.getAttribute('data-device')).toBe('wasm');
+      expect(await status.getAttribute('data-fell-back')).toBe('true');
+      expect(await status.locator('.reason').textContent()).toMatch(
+        /^WebGPU failed at session creation \(.+\); using WASM$/,
+      );
+      expect(lifecycleProblems(await statuses())).toEqual([]);
+
+      const input = page.getByRole('textbox', { name: 'Message' });
+      await input.fill('取消我的订阅');
+      await input.press('Enter');
+      const chip = page.locator('.turn .intent .label').first();
+      await chip.waitFor({ timeout: 120_000 });
+      expect(await chip.textContent()).toBe('Cancel service');
+      await page.screenshot({ path: join(ARTIFACTS, 'fallback-creation.png'), fullPage: true });
+      expect(watch.foreignRequests).toEqual([]);
+      expect(watch.pageErrors).toEqual([]);
+    } finally {
+      await browser.close();
+    }
+  });
+
+  it('switches to WASM when the WebGPU device is lost, keeping the conversation', async () => {
+    const browser = await launchChromium({ webgpu: true });
+    try {
+      const page = await browser.context.newPage();
+      const watch = watchPage(browser.context, page, server.origin);
+      await page.goto(`${server.url}?device=webgpu&simulate-webgpu-failure=lose-device`);
+      const status = page.locator('.status[data-device]');
+      await status.waitFor({ timeout: 240_000 });
+      expect(await status.getAttribute('data-device')).toBe('webgpu');
+
+      const input = page.getByRole('textbox', { name: '消息' });
+      await input.fill('取消我的订阅');
+      await input.press('Enter');
+      await page.locator('.turn .intent').first().waitFor({ timeout: 120_000 });
+      // The first message ran on WebGPU; then the switch destroys the device.
+      await page.locator('.status[data-device="wasm"]').waitFor({ timeout: 240_000 });
+      expect(await status.getAttribute('data-fell-back')).toBe('true');
+      expect(await status.locator('.reason').textContent()).toMatch(
+        /^WebGPU device lost \(destroyed: .*\); switched to WASM$/,
+      );
+
+      await input.fill('修改我的收货地址');
+      await input.press('Enter');
+      const second = page.locator('.turn .intent').nth(1);
+      await second.waitFor({ timeout: 120_000 });
+      expect(await second.locator('.label').textContent()).toBe('修改信息');
+      expect(await page.locator('.turn .intent .label').first().textContent()).toBe('取消服务');
+      expect(await page.locator('.turn').count()).toBe(2);
+      await page.screenshot({ path: join(ARTIFACTS, 'fallback-device-lost.png'), fullPage: true });
+      expect(watch.foreignRequests).toEqual([]);
+      expect(watch.pageErrors).toEqual([]);
+    } finally {
+      await browser.close();
+    }
+  });
+});

@@ -1,0 +1,73 @@
+import { describe, expect, it } from 'vitest';
+import type { Classification } from '../../src/core/classification';
+import { isSettled, reviveTurns } from '../../src/ui/conversation';
+import { formatBytes, formatPercent, parseLanguage, parseTheme } from '../../src/ui/i18n';
+
+const score = { intentId: 'refund', label: '退款退货', probability: 0.9, logProb: -0.1 };
+const result: Classification = {
+  intentId: 'refund',
+  label: '退款退货',
+  route: 'intent',
+  reason: null,
+  top: score,
+  confidence: 0.9,
+  margin: 0.8,
+  scores: [score],
+  latencyMs: 12,
+  computedTokens: 9,
+  decodeSteps: 2,
+};
+
+describe('reviveTurns', () => {
+  it('keeps settled turns of the current shape and drops the rest', () => {
+    const saved = [
+      { id: 'a', text: '我要退货', sentAt: 1, result },
+      { id: 'b', text: 'x', sentAt: 2, error: { code: 'internal', message: 'boom' } },
+      { id: 'c', text: 'y', sentAt: 3, cancelled: true },
+      { id: 'd', text: 'pending', sentAt: 4 },
+      {
+        id: 'e',
+        text: 'old shape',
+        sentAt: 5,
+        result: { intentId: 'refund', label: 'x', valid: true },
+      },
+      'garbage',
+      { id: 7, text: 'bad id', sentAt: 6, cancelled: true },
+    ];
+    expect(reviveTurns(saved).map((turn) => turn.id)).toEqual(['a', 'b', 'c']);
+    expect(reviveTurns({ not: 'an array' })).toEqual([]);
+  });
+
+  it('counts a turn as settled once it has a result, an error or was stopped', () => {
+    expect(isSettled({ id: 'a', text: 't', sentAt: 0 })).toBe(false);
+    expect(isSettled({ id: 'a', text: 't', sentAt: 0, result })).toBe(true);
+  });
+});
+
+describe('i18n helpers', () => {
+  it('parses languages and themes from attributes', () => {
+    expect([parseLanguage('en-US'), parseLanguage('zh-CN'), parseLanguage(null)]).toEqual([
+      'en',
+      'zh',
+      'zh',
+    ]);
+    expect([parseTheme('dark'), parseTheme('light'), parseTheme('neon')]).toEqual([
+      'dark',
+      'light',
+      'auto',
+    ]);
+  });
+
+  it('formats bytes and probabilities for people', () => {
+    expect([formatBytes(812_000), formatBytes(10_454_080), formatBytes(2.5e9)]).toEqual([
+      '812 kB',
+      '10.5 MB',
+      '2.50 GB',
+    ]);
+    expect([formatPercent(0.873), formatPercent(0.9996), formatPercent(1)]).toEqual([
+      '87%',
+      '>99%',
+      '100%',
+    ]);
+  });
+});
