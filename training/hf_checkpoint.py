@@ -16,10 +16,12 @@ wrongly shaped tensor.
 """
 import json
 import os
+import sys
 import zlib
 
 import torch
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from model import Qwen3Config, Qwen3ForCausalLM, ENDOFTEXT_ID, IM_END_ID
 from safetensors import SafetensorsFile, SafetensorsError, write_file
 
@@ -258,3 +260,42 @@ def save_qwen3(model, folder, dtype=torch.float32, max_shard_bytes=None, metadat
     specs = [(n, dtype, tuple(t.shape)) for n, t in sd.items()]
     return write_sharded(folder, specs, lambda n: sd[n].detach().to(dtype).contiguous(),
                          max_shard_bytes, metadata)
+
+
+def main(argv=None):
+    import argparse
+    import resource
+    import time
+    p = argparse.ArgumentParser(description="Check a Hugging Face Qwen3 folder, or write one with random weights.")
+    sub = p.add_subparsers(dest="command", required=True)
+    c = sub.add_parser("check", help="load FOLDER as our loader does and print what it holds")
+    c.add_argument("folder")
+    r = sub.add_parser("random", help="write Qwen3-0.6B's real configuration with seeded random weights")
+    r.add_argument("--out", required=True)
+    r.add_argument("--seed", type=int, default=0)
+    r.add_argument("--dtype", default="bfloat16", choices=sorted(TORCH_DTYPES))
+    r.add_argument("--shard-mb", type=int, default=0, help="split into shards of at most this many MB (0: one file)")
+    args = p.parse_args(argv)
+    t0 = time.time()
+    if args.command == "check":
+        try:
+            model = load_qwen3(args.folder)
+        except CheckpointError as e:
+            raise SystemExit(f"hf_checkpoint.py: {e}")
+        cfg = model.config
+        n = sum(p.numel() for p in model.parameters())
+        print(f"{args.folder}: Qwen3, {n / 1e6:.1f} M parameters; hidden {cfg.hidden_size}, {cfg.num_hidden_layers} "
+              f"layers, {cfg.num_attention_heads} heads / {cfg.num_key_value_heads} KV heads of {cfg.head_dim}, "
+              f"intermediate {cfg.intermediate_size}, vocab {cfg.vocab_size}, tied embeddings "
+              f"{cfg.tie_word_embeddings}; loaded in {time.time() - t0:.1f} s")
+    else:
+        files = write_random_qwen3(args.out, seed=args.seed, dtype=TORCH_DTYPES[args.dtype],
+                                   max_shard_bytes=args.shard_mb * 2**20 or None)
+        size = sum(os.path.getsize(os.path.join(args.out, f)) for f in files)
+        print(f"wrote {args.out}: Qwen3-0.6B configuration, random weights (seed {args.seed}, {args.dtype}), "
+              f"{len(files)} file(s), {size / 2**20:.0f} MiB in {time.time() - t0:.1f} s")
+    print(f"peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
+
+
+if __name__ == "__main__":
+    main()

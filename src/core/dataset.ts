@@ -14,12 +14,29 @@ export interface LabelledExample {
  *
  * - `{"text": "…", "label": "…"}` JSON Lines;
  * - the ShareGPT form, as a JSON array or as JSON Lines:
- *   `[{"conversations":[{"from":"user","value":"取消我的订阅"},{"from":"assistant","value":"取消服务"}]}]`.
+ *   `[{"conversations":[{"from":"user","value":"取消我的订阅"},{"from":"assistant","value":"取消服务"}]}]`,
+ *   also as LLaMA-Factory reads it: `human`/`gpt` roles, `function_call` and `observation` turns
+ *   between the user turn and the answer, a top-level `system` string and a `tools` field (a JSON
+ *   string or an array of tool descriptions). The message is the first user turn; the label is the
+ *   first assistant (`gpt`) turn after it.
  *
  * @example
  * const examples = parseDataset(readFileSync(path, 'utf8'), path);
  */
 export function parseDataset(source: string, file: string): LabelledExample[] {
+  const { examples, issues } = parseDatasetRows(source, file);
+  if (issues.length > 0) throw new DataValidationError('dataset-invalid', issues);
+  return examples;
+}
+
+/**
+ * Like `parseDataset`, but returns the usable rows and the unusable ones (as `file:line: reason`
+ * issues, in line order) instead of throwing, so a caller can report the bad rows and go on.
+ */
+export function parseDatasetRows(
+  source: string,
+  file: string,
+): { examples: LabelledExample[]; issues: SourceIssue[] } {
   const rows = source.trimStart().startsWith('[')
     ? jsonArrayRows(source, file)
     : jsonLinesRows(source, file);
@@ -33,16 +50,113 @@ export function parseDataset(source: string, file: string): LabelledExample[] {
       examples.push({ ...result, file, line: row.line });
     }
   }
-  if (issues.length > 0) {
-    issues.sort((a, b) => a.line - b.line);
-    throw new DataValidationError('dataset-invalid', issues);
+  issues.sort((a, b) => a.line - b.line);
+  if (examples.length === 0 && issues.length === 0) {
+    issues.push({ file, line: 1, reason: 'the file holds no examples' });
   }
-  if (examples.length === 0) {
-    throw new DataValidationError('dataset-invalid', [
-      { file, line: 1, reason: 'the file holds no examples' },
-    ]);
+  return { examples, issues };
+}
+
+/** What a dataset holds, for a person to check before training. */
+export interface DatasetReport {
+  total: number;
+  /** Rows per label, in first-seen order. */
+  perLabel: Record<string, number>;
+  /** Messages that occur more than once with one label: every place they occur. */
+  duplicates: { text: string; label: string; at: string[] }[];
+  /** Messages that occur with different labels: each label and where it is given. */
+  conflicts: { text: string; labels: Record<string, string[]> }[];
+}
+
+/** Message identity for duplicates: Unicode NFKC, trimmed, whitespace runs collapsed, lower case. */
+export function normalizeMessage(text: string): string {
+  return text.normalize('NFKC').trim().replace(/\s+/g, ' ').toLowerCase();
+}
+
+/** Counts per label, duplicate messages and messages given conflicting labels. */
+export function datasetReport(examples: readonly LabelledExample[]): DatasetReport {
+  const perLabel: Record<string, number> = {};
+  const byText = new Map<string, LabelledExample[]>();
+  for (const example of examples) {
+    perLabel[example.label] = (perLabel[example.label] ?? 0) + 1;
+    const key = normalizeMessage(example.text);
+    byText.set(key, [...(byText.get(key) ?? []), example]);
   }
-  return examples;
+  const duplicates: DatasetReport['duplicates'] = [];
+  const conflicts: DatasetReport['conflicts'] = [];
+  for (const group of byText.values()) {
+    if (group.length < 2) continue;
+    const first = group[0] as LabelledExample;
+    const labels: Record<string, string[]> = {};
+    for (const example of group) {
+      (labels[example.label] ??= []).push(`${example.file}:${example.line}`);
+    }
+    if (Object.keys(labels).length > 1) conflicts.push({ text: first.text, labels });
+    else duplicates.push({ text: first.text, label: first.label, at: labels[first.label] ?? [] });
+  }
+  return { total: examples.length, perLabel, duplicates, conflicts };
+}
+
+/**
+ * Splits examples into train and validation sets with each label's share preserved: per label,
+ * round(count × validFraction) rows go to validation (none for a label with a single row).
+ * Copies of one message stay together, so validation never scores a message seen in training.
+ * Deterministic for a given seed.
+ */
+export function stratifiedSplit<T extends { text: string; label: string }>(
+  examples: readonly T[],
+  validFraction: number,
+  seed = 0,
+): { train: T[]; valid: T[] } {
+  if (!(validFraction >= 0 && validFraction < 1)) {
+    throw new RangeError(`validFraction must be in [0, 1), got ${validFraction}`);
+  }
+  const random = mulberry32(seed);
+  const groupsByLabel = new Map<string, T[][]>();
+  const groupOf = new Map<string, T[]>();
+  for (const example of examples) {
+    const key = `${example.label}\u0000${normalizeMessage(example.text)}`;
+    let group = groupOf.get(key);
+    if (!group) {
+      group = [];
+      groupOf.set(key, group);
+      groupsByLabel.set(example.label, [...(groupsByLabel.get(example.label) ?? []), group]);
+    }
+    group.push(example);
+  }
+  const validSet = new Set<T>();
+  for (const groups of groupsByLabel.values()) {
+    const count = groups.reduce((n, g) => n + g.length, 0);
+    const want = count < 2 ? 0 : Math.round(count * validFraction);
+    // Fisher–Yates with the seeded generator.
+    for (let i = groups.length - 1; i > 0; i--) {
+      const j = Math.floor(random() * (i + 1));
+      [groups[i], groups[j]] = [groups[j] as T[], groups[i] as T[]];
+    }
+    let taken = 0;
+    for (const group of groups) {
+      if (taken >= want) break;
+      if (taken + group.length > want && taken > 0) continue;
+      group.forEach((example) => validSet.add(example));
+      taken += group.length;
+    }
+  }
+  return {
+    train: examples.filter((example) => !validSet.has(example)),
+    valid: examples.filter((example) => validSet.has(example)),
+  };
+}
+
+/** A small seeded PRNG (mulberry32): the same split on every machine. */
+function mulberry32(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
 }
 
 /** Checks that every example's label is one of `labels`; throws listing each stray row. */
@@ -140,13 +254,21 @@ function topLevelElements(source: string): { line: number; text: string }[] {
 
 const USER_ROLES = new Set(['user', 'human']);
 const ASSISTANT_ROLES = new Set(['assistant', 'gpt']);
+// LLaMA-Factory's tool turns: a model's tool call, and the tool's result fed back.
+const TOOL_ROLES = new Set(['function_call', 'observation']);
+const KNOWN_ROLES = new Set([...USER_ROLES, ...ASSISTANT_ROLES, ...TOOL_ROLES, 'system']);
 
 function toExample(value: unknown): { text: string; label: string } | string {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     return 'expected a JSON object';
   }
   const row = value as Record<string, unknown>;
-  if ('conversations' in row) return fromConversation(row.conversations);
+  if ('conversations' in row) {
+    const tools = checkTools(row.tools);
+    if (tools) return tools;
+    if ('system' in row && typeof row.system !== 'string') return '"system" must be a string';
+    return fromConversation(row.conversations);
+  }
   const { text, label } = row;
   if (typeof text !== 'string') return '"text" must be a string';
   if (text.trim() === '') return '"text" is empty';
@@ -164,12 +286,60 @@ function fromConversation(turns: unknown): { text: string; label: string } | str
       typeof (turn as Record<string, unknown>).value === 'string',
   );
   if (messages.length !== turns.length) return 'every turn needs string "from" and "value"';
+  const unknown = messages.find((turn) => !KNOWN_ROLES.has(turn.from));
+  if (unknown) {
+    return `unknown role "${unknown.from}" (expected human/user, gpt/assistant, system, function_call or observation)`;
+  }
+  const badCall = messages.find((turn) => turn.from === 'function_call' && !isToolCall(turn.value));
+  if (badCall) return 'a function_call turn must hold JSON with a string "name"';
   const userIndex = messages.findIndex((turn) => USER_ROLES.has(turn.from));
   const user = messages[userIndex];
   if (!user) return 'no user turn ("from": "user" or "human")';
   const answer = messages.slice(userIndex + 1).find((turn) => ASSISTANT_ROLES.has(turn.from));
-  if (!answer) return 'no assistant turn after the user turn';
+  if (!answer) {
+    return messages.slice(userIndex + 1).some((turn) => TOOL_ROLES.has(turn.from))
+      ? 'no assistant turn after the user turn (function_call/observation turns are not an answer)'
+      : 'no assistant turn after the user turn';
+  }
   if (user.value.trim() === '') return 'the user turn is empty';
   if (answer.value.trim() === '') return 'the assistant turn is empty';
   return { text: user.value, label: answer.value.trim() };
+}
+
+function isToolCall(value: string): boolean {
+  try {
+    const call = JSON.parse(value) as unknown;
+    return (
+      typeof call === 'object' &&
+      call !== null &&
+      typeof (call as Record<string, unknown>).name === 'string'
+    );
+  } catch {
+    return false;
+  }
+}
+
+/** LLaMA-Factory's `tools`: a JSON string of an array of tool descriptions (or the array). */
+function checkTools(tools: unknown): string | null {
+  if (tools === undefined || tools === null) return null;
+  let value: unknown = tools;
+  if (typeof tools === 'string') {
+    if (tools.trim() === '') return null;
+    try {
+      value = JSON.parse(tools) as unknown;
+    } catch {
+      return '"tools" is a string but not JSON';
+    }
+  }
+  const list = Array.isArray(value) ? value : [value];
+  const named = list.every(
+    (tool) =>
+      typeof tool === 'object' &&
+      tool !== null &&
+      typeof (
+        (tool as Record<string, unknown>).name ??
+        ((tool as Record<string, unknown>).function as Record<string, unknown> | undefined)?.name
+      ) === 'string',
+  );
+  return named ? null : '"tools" must describe each tool with a string "name"';
 }

@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { checkLabels, parseDataset } from '../../src/core/dataset';
+import {
+  checkLabels,
+  datasetReport,
+  parseDataset,
+  parseDatasetRows,
+  stratifiedSplit,
+} from '../../src/core/dataset';
 import { DataValidationError } from '../../src/core/errors';
 
 function issuesOf(run: () => unknown): string[] {
@@ -93,5 +99,108 @@ describe('checkLabels', () => {
         checkLabels(examples, ['取消服务']);
       }),
     ).toEqual(['d.jsonl:2: label "取消订阅" is not in the catalog']);
+  });
+});
+
+describe('LLaMA-Factory ShareGPT', () => {
+  it('reads function_call / observation turns, a tools field and a system field', () => {
+    const tools = JSON.stringify([{ name: 'query_order', description: '查订单', parameters: {} }]);
+    const row = {
+      conversations: [
+        { from: 'human', value: '我的订单到哪了' },
+        { from: 'function_call', value: '{"name": "query_order", "arguments": {}}' },
+        { from: 'observation', value: '{"status": "shipped"}' },
+        { from: 'gpt', value: '查询订单' },
+      ],
+      system: '你是客服',
+      tools,
+    };
+    expect(parseDataset(`${JSON.stringify(row)}\n`, 'lf.jsonl')).toEqual([
+      { text: '我的订单到哪了', label: '查询订单', file: 'lf.jsonl', line: 1 },
+    ]);
+  });
+
+  it('names the problem of each bad tool row', () => {
+    const turns = (extra: object[]) => [{ from: 'human', value: '你好' }, ...extra];
+    const source = [
+      { conversations: turns([{ from: 'function_call', value: 'not json' }]) },
+      {
+        conversations: turns([
+          { from: 'function_call', value: '{"name":"x"}' },
+          { from: 'observation', value: 'ok' },
+        ]),
+      },
+      { conversations: turns([{ from: 'tool', value: 'x' }]) },
+      { conversations: turns([{ from: 'gpt', value: '问候闲聊' }]), tools: '[{"name": 1}]' },
+      { conversations: turns([{ from: 'gpt', value: '问候闲聊' }]), tools: '{oops' },
+    ]
+      .map((row) => JSON.stringify(row))
+      .join('\n');
+    expect(issuesOf(() => parseDataset(source, 't.jsonl'))).toEqual([
+      't.jsonl:1: a function_call turn must hold JSON with a string "name"',
+      't.jsonl:2: no assistant turn after the user turn (function_call/observation turns are not an answer)',
+      't.jsonl:3: unknown role "tool" (expected human/user, gpt/assistant, system, function_call or observation)',
+      't.jsonl:4: "tools" must describe each tool with a string "name"',
+      't.jsonl:5: "tools" is a string but not JSON',
+    ]);
+  });
+});
+
+describe('parseDatasetRows', () => {
+  it('returns the usable rows and lists the others with file:line', () => {
+    const source = '{"text":"a","label":"x"}\n{"text":""}\n{"text":"b","label":"y"}\n';
+    const { examples, issues } = parseDatasetRows(source, 'm.jsonl');
+    expect(examples.map((e) => e.line)).toEqual([1, 3]);
+    expect(issues).toEqual([{ file: 'm.jsonl', line: 2, reason: '"text" is empty' }]);
+  });
+});
+
+describe('datasetReport', () => {
+  it('counts labels and finds duplicates and conflicting labels (whitespace, case, width)', () => {
+    const source = [
+      '{"text":"退款","label":"退款退货"}',
+      '{"text":" 退款 ","label":"退款退货"}',
+      '{"text":"Hello","label":"问候闲聊"}',
+      '{"text":"hello","label":"其他"}',
+      '{"text":"ＨＥＬＬＯ","label":"问候闲聊"}',
+      '{"text":"取消","label":"取消服务"}',
+    ].join('\n');
+    const report = datasetReport(parseDataset(source, 'r.jsonl'));
+    expect(report.total).toBe(6);
+    expect(report.perLabel).toEqual({ 退款退货: 2, 问候闲聊: 2, 其他: 1, 取消服务: 1 });
+    expect(report.duplicates).toEqual([
+      { text: '退款', label: '退款退货', at: ['r.jsonl:1', 'r.jsonl:2'] },
+    ]);
+    expect(report.conflicts).toEqual([
+      { text: 'Hello', labels: { 问候闲聊: ['r.jsonl:3', 'r.jsonl:5'], 其他: ['r.jsonl:4'] } },
+    ]);
+  });
+});
+
+describe('stratifiedSplit', () => {
+  const rows = [
+    ...Array.from({ length: 40 }, (_, i) => ({ text: `a${i}`, label: 'A' })),
+    ...Array.from({ length: 10 }, (_, i) => ({ text: `b${i}`, label: 'B' })),
+    { text: 'c0', label: 'C' },
+  ];
+
+  it("keeps each label's share, is deterministic per seed, and loses no row", () => {
+    const { train, valid } = stratifiedSplit(rows, 0.2, 7);
+    expect(valid.filter((r) => r.label === 'A')).toHaveLength(8);
+    expect(valid.filter((r) => r.label === 'B')).toHaveLength(2);
+    expect(valid.filter((r) => r.label === 'C')).toHaveLength(0); // a single row stays in train
+    expect(train.length + valid.length).toBe(rows.length);
+    expect(new Set([...train, ...valid]).size).toBe(rows.length);
+    expect(stratifiedSplit(rows, 0.2, 7).valid).toEqual(valid);
+    expect(stratifiedSplit(rows, 0.2, 8).valid).not.toEqual(valid);
+  });
+
+  it('keeps copies of a message on one side', () => {
+    const copies = [...rows, { text: 'A0', label: 'A' }, { text: 'a0 ', label: 'A' }];
+    for (let seed = 0; seed < 10; seed++) {
+      const { valid } = stratifiedSplit(copies, 0.5, seed);
+      const inValid = valid.filter((r) => r.text.trim().toLowerCase() === 'a0').length;
+      expect([0, 3]).toContain(inValid);
+    }
   });
 });
