@@ -1,0 +1,123 @@
+/**
+ * Size budgets of the built widget, run by `npm run check:size` after `vite build`:
+ * - the classifier worker (transformers.js + onnxruntime-web) is its own chunk, and no other
+ *   script carries the model runtime;
+ * - the widget's JavaScript without the runtime stays under its gzip budget, in the demo, the
+ *   script-tag bundle and the React component (which must leave React to the host);
+ * - no stray copy of the 27 MB ORT wasm binary is emitted; the service worker is one file.
+ * Prints a table, writes test-results/size.json, exits 1 when a budget is broken.
+ *
+ *   npx vite build && npx tsx scripts/check-size.ts
+ */
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { REPO_ROOT } from './lib/paths';
+
+const DIST = join(REPO_ROOT, 'dist');
+const KB = 1000;
+
+/** Gzip budgets in bytes. Raise one only with a reason in the commit message. */
+const BUDGETS = {
+  /** Demo page: React + the widget, everything but the worker. */
+  demoWidget: 95 * KB,
+  /** dist/embed/fenliu-chat.js: React + the widget + the custom element. */
+  scriptTag: 100 * KB,
+  /** dist/embed/react/fenliu-react.js: the widget only (React is the host's). */
+  reactComponent: 20 * KB,
+  /** The worker: transformers.js + onnxruntime-web's JS (the wasm binary is served apart). */
+  worker: 200 * KB,
+};
+
+/** Strings only the model runtime contains: a script with one of them carries the runtime. */
+const RUNTIME_MARKERS = ['InferenceSession', 'AutoModelForCausalLM', 'onnxruntime-web'];
+
+function filesUnder(folder: string): string[] {
+  if (!existsSync(folder)) return [];
+  return readdirSync(folder, { withFileTypes: true }).flatMap((entry) => {
+    const path = join(folder, entry.name);
+    return entry.isDirectory() ? filesUnder(path) : [path];
+  });
+}
+
+interface Row {
+  what: string;
+  files: string[];
+  bytes: number;
+  gzip: number;
+  budget: number | null;
+  ok: boolean;
+}
+
+const problems: string[] = [];
+const rows: Row[] = [];
+
+function measure(what: string, files: string[], budget: number | null): void {
+  if (files.length === 0) problems.push(`${what}: no files found (run \`vite build\` first)`);
+  const contents = files.map((file) => readFileSync(file));
+  const bytes = contents.reduce((sum, content) => sum + content.length, 0);
+  const gzip = contents.reduce((sum, content) => sum + gzipSync(content, { level: 9 }).length, 0);
+  const ok = budget === null || gzip <= budget;
+  if (!ok) problems.push(`${what}: ${gzip} B gzip is over its budget of ${budget} B`);
+  rows.push({ what, files: files.map((file) => relative(DIST, file)), bytes, gzip, budget, ok });
+}
+
+const all = filesUnder(DIST);
+const scripts = all.filter((file) => file.endsWith('.js'));
+const isWorker = (file: string) => /classifier\.worker-[\w-]+\.js$/.test(file);
+const demoScripts = scripts.filter((file) => relative(DIST, file).startsWith('assets/'));
+const workers = scripts.filter(isWorker);
+const demoWorker = demoScripts.filter(isWorker);
+const demoWidget = demoScripts.filter((file) => !isWorker(file) && !file.includes('examples-'));
+const scriptTag = scripts.filter((file) => file.endsWith(join('embed', 'fenliu-chat.js')));
+const reactComponent = scripts.filter((file) => file.endsWith('fenliu-react.js'));
+
+measure('demo widget (no runtime)', demoWidget, BUDGETS.demoWidget);
+measure('script-tag bundle', scriptTag, BUDGETS.scriptTag);
+measure('React component', reactComponent, BUDGETS.reactComponent);
+measure('classifier worker', demoWorker, BUDGETS.worker);
+
+if (demoWorker.length !== 1)
+  problems.push(`expected one demo worker chunk, found ${demoWorker.length}`);
+for (const file of scripts.filter((script) => !isWorker(script))) {
+  const code = readFileSync(file, 'utf8');
+  const marker = RUNTIME_MARKERS.find((text) => code.includes(text));
+  if (marker) problems.push(`${relative(DIST, file)} carries the model runtime ("${marker}")`);
+}
+for (const file of workers) {
+  const code = readFileSync(file, 'utf8');
+  if (!RUNTIME_MARKERS.some((text) => code.includes(text))) {
+    problems.push(`${relative(DIST, file)} does not look like the runtime worker`);
+  }
+}
+const react = reactComponent[0] ? readFileSync(reactComponent[0], 'utf8') : '';
+if (!/from ?"react"/.test(react) || react.includes('react.production')) {
+  problems.push('the React component must import React from the host, not bundle it');
+}
+for (const file of all.filter((path) => path.endsWith('.wasm'))) {
+  if (!relative(DIST, file).startsWith('ort/')) {
+    problems.push(`${relative(DIST, file)}: a stray wasm copy (ORT files are served from /ort/)`);
+  }
+}
+const sw = join(DIST, 'sw.js');
+if (!existsSync(sw)) problems.push('dist/sw.js is missing');
+else if (/^\s*import[\s{]/m.test(readFileSync(sw, 'utf8'))) problems.push('sw.js imports chunks');
+
+const pad = (text: string, width: number) => text.padEnd(width);
+console.log(`${pad('bundle', 28)}${pad('bytes', 10)}${pad('gzip', 10)}${pad('budget', 10)}ok`);
+for (const row of rows) {
+  const budget = row.budget === null ? '-' : String(row.budget);
+  console.log(
+    `${pad(row.what, 28)}${pad(String(row.bytes), 10)}${pad(String(row.gzip), 10)}${pad(budget, 10)}${row.ok ? 'yes' : 'NO'}`,
+  );
+}
+mkdirSync(join(REPO_ROOT, 'test-results'), { recursive: true });
+writeFileSync(
+  join(REPO_ROOT, 'test-results', 'size.json'),
+  `${JSON.stringify({ rows, problems }, null, 2)}\n`,
+);
+if (problems.length > 0) {
+  console.error(`\nsize check failed:\n- ${problems.join('\n- ')}`);
+  process.exit(1);
+}
+console.log('\nsize check passed (test-results/size.json)');

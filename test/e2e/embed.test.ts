@@ -1,0 +1,161 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  ARTIFACTS,
+  launchChromium,
+  serveDemo,
+  watchPage,
+  type Browser,
+  type DemoServer,
+} from '../support/browser';
+
+let server: DemoServer;
+let browser: Browser;
+beforeAll(async () => {
+  server = await serveDemo();
+  browser = await launchChromium();
+  mkdirSync(ARTIFACTS, { recursive: true });
+});
+afterAll(async () => {
+  await browser.close();
+  await server.close();
+});
+
+const LOAD_TIMEOUT = 240_000;
+
+/** Computed styles of a host element, to prove the widget's CSS does not leak out. */
+function styleOf(page: Page, selector: string) {
+  return page.locator(selector).evaluate((element) => {
+    const style = getComputedStyle(element);
+    return {
+      padding: style.padding,
+      borderRadius: style.borderRadius,
+      background: style.backgroundColor,
+      color: style.color,
+      fontFamily: style.fontFamily,
+    };
+  });
+}
+
+async function classify(page: Page, text: string, nth: number): Promise<string | null> {
+  const input = page.locator('fenliu-chat textarea, [data-fenliu-host] textarea').first();
+  await input.fill(text);
+  await input.press('Enter');
+  const chip = page.locator('.turn .intent .label').nth(nth);
+  await chip.waitFor({ timeout: 120_000 });
+  return chip.textContent();
+}
+
+describe('embedding on host pages', () => {
+  it('script tag: one <script> and one <fenliu-chat>; host CSS does not leak in, widget CSS does not leak out', async () => {
+    const page = await browser.context.newPage();
+    const watch = watchPage(browser.context, page, server.origin);
+    await page.goto(`${server.url}examples/script-tag/`);
+    const hostTurnBefore = await styleOf(page, '#host-turn');
+    const hostButtonBefore = await styleOf(page, '#host-button');
+
+    const status = page.locator('fenliu-chat .status[data-device]');
+    await status.waitFor({ timeout: LOAD_TIMEOUT });
+    expect(await status.getAttribute('data-device')).toBe('wasm');
+
+    // Leak in: the host hides `.status`/`.turns`, paints buttons green, sets 30px red monospace
+    // text with letter spacing on `*` (!important). None of it may reach the shadow tree.
+    expect(await status.isVisible()).toBe(true);
+    const inside = await page.locator('fenliu-chat .subtitle').evaluate((element) => {
+      const style = getComputedStyle(element);
+      return {
+        color: style.color,
+        fontSize: style.fontSize,
+        letterSpacing: style.letterSpacing,
+        fontFamily: style.fontFamily,
+      };
+    });
+    expect(inside.color).not.toBe('rgb(255, 0, 0)');
+    expect(inside.fontSize).toBe('14.4px'); // 0.9rem of the widget's own 16px
+    expect(inside.letterSpacing).toBe('normal');
+    expect(inside.fontFamily).not.toContain('Courier');
+    const widgetButton = await page
+      .locator('fenliu-chat button.language')
+      .evaluate((element) => getComputedStyle(element).backgroundColor);
+    expect(widgetButton).not.toBe('rgb(0, 255, 0)');
+
+    expect(await classify(page, '取消我的订阅', 0)).toBe('Cancel service');
+    expect(await page.locator('fenliu-chat .turns').isVisible()).toBe(true);
+
+    // Leak out: the widget styles `.turn` and `button`; the host's elements keep their styles.
+    expect(await styleOf(page, '#host-turn')).toEqual(hostTurnBefore);
+    expect(await styleOf(page, '#host-button')).toEqual(hostButtonBefore);
+    expect(hostTurnBefore.padding).toBe('0px');
+    expect(hostButtonBefore.background).toBe('rgb(0, 255, 0)');
+
+    await page.screenshot({ path: join(ARTIFACTS, 'embed-script-tag.png'), fullPage: true });
+    expect(watch.foreignRequests).toEqual([]);
+    expect(watch.pageErrors).toEqual([]);
+    await page.close();
+  });
+
+  it('custom element: catalog as a property, lang and theme attributes switch the UI, status events reach the host', async () => {
+    const page = await browser.context.newPage();
+    const watch = watchPage(browser.context, page, server.origin);
+    await page.goto(`${server.url}examples/custom-element/?device=wasm&lang=en&theme=light`);
+    const status = page.locator('fenliu-chat .status[data-device]');
+    await status.waitFor({ timeout: LOAD_TIMEOUT });
+    await expect
+      .poll(() => page.locator('#events li').allTextContents())
+      .toContain('status: ready');
+
+    expect(await classify(page, '修改我的收货地址', 0)).toBe('Update details');
+    expect(await page.locator('fenliu-chat .subtitle').textContent()).toMatch(/^The model runs/);
+
+    await page.locator('#toggle-lang').click();
+    await expect
+      .poll(() => page.locator('fenliu-chat .subtitle').textContent())
+      .toBe('模型在你的浏览器里运行，消息不会离开本机。');
+    // The chip follows the language: the catalog's Chinese name.
+    expect(await page.locator('.turn .intent .label').first().textContent()).toBe('修改信息');
+
+    const root = page.locator('fenliu-chat section.fenliu');
+    expect(await root.getAttribute('data-theme')).toBe('light');
+    const lightBackground = await root.evaluate(
+      (element) => getComputedStyle(element).backgroundColor,
+    );
+    await page.locator('#toggle-theme').click();
+    await expect.poll(() => root.getAttribute('data-theme')).toBe('dark');
+    const darkBackground = await root.evaluate(
+      (element) => getComputedStyle(element).backgroundColor,
+    );
+    expect([lightBackground, darkBackground]).toEqual(['rgb(255, 255, 255)', 'rgb(17, 24, 39)']);
+
+    await page.screenshot({
+      path: join(ARTIFACTS, 'embed-custom-element-dark.png'),
+      fullPage: true,
+    });
+    expect(watch.foreignRequests).toEqual([]);
+    expect(watch.pageErrors).toEqual([]);
+    await page.close();
+  });
+
+  it('React component: rendered by a React host app, in its own shadow root', async () => {
+    const page = await browser.context.newPage();
+    const watch = watchPage(browser.context, page, server.origin);
+    await page.goto(`${server.url}examples/react/`);
+    const status = page.locator('[data-fenliu-host] .status[data-device]');
+    await status.waitFor({ timeout: LOAD_TIMEOUT });
+    expect(
+      await page.locator('[data-fenliu-host]').evaluate((element) => element.shadowRoot !== null),
+    ).toBe(true);
+    expect(await classify(page, '我要开发票', 0)).toBe('Invoice');
+    // The host's `.turn { padding: 0 }` did not reach the widget's turns.
+    const padding = await page
+      .locator('[data-fenliu-host] .turn')
+      .first()
+      .evaluate((element) => getComputedStyle(element).paddingTop);
+    expect(padding).toBe('8px');
+    await page.screenshot({ path: join(ARTIFACTS, 'embed-react.png'), fullPage: true });
+    expect(watch.foreignRequests).toEqual([]);
+    expect(watch.pageErrors).toEqual([]);
+    await page.close();
+  });
+});
