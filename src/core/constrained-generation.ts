@@ -19,7 +19,7 @@ export class LabelTrieLogitsProcessor extends LogitsProcessor {
     super();
   }
 
-  _call(inputIds: bigint[][], logits: Tensor): Tensor {
+  override _call(inputIds: bigint[][], logits: Tensor): Tensor {
     inputIds.forEach((ids, row) => {
       const answer = ids.slice(this.promptLength).map(Number);
       const allowed = new Set(this.trie.allowedNext(answer));

@@ -1,6 +1,7 @@
 import {
   AutoModelForCausalLM,
   AutoTokenizer,
+  LogitsProcessorList,
   Tensor,
   type PreTrainedModel,
   type PreTrainedTokenizer,
@@ -169,11 +170,13 @@ describe('the classification engine on the demo model', () => {
         1,
         prompt.length,
       ]);
+      const constrained = new LogitsProcessorList();
+      constrained.push(new LabelTrieLogitsProcessor(trie, prompt.length));
       const output = (await model.generate({
         inputs,
         max_new_tokens: 8,
         do_sample: false,
-        logits_processor: [new LabelTrieLogitsProcessor(trie, prompt.length)],
+        logits_processor: constrained,
       })) as Tensor;
       const generated = tokenizer
         .decode(Array.from(output.data as BigInt64Array, Number).slice(prompt.length), {

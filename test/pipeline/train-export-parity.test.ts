@@ -214,12 +214,12 @@ describe('training pipeline (short run from scratch)', () => {
     });
     try {
       const file = join(DEMO_DATA, 'test.jsonl');
-      const result = await evaluate(
-        (text) => classifier.classify(text),
+      const { metrics } = await evaluate(
+        classifier,
         parseDataset(readFileSync(file, 'utf8'), file),
       );
-      console.log(`short-run model: test accuracy ${(100 * result.accuracy).toFixed(1)}%`);
-      expect(result.accuracy).toBeGreaterThan(0.5);
+      console.log(`short-run model: test accuracy ${(100 * metrics.accuracy).toFixed(1)}%`);
+      expect(metrics.accuracy).toBeGreaterThan(0.5);
     } finally {
       await classifier.dispose();
     }
