@@ -36,7 +36,21 @@ export interface WorkerLoadRequest {
    * `lose-device`: the WebGPU device is destroyed after the first message. Tests only.
    */
   simulateWebGpuFailure?: WebGpuFailure;
+  /**
+   * Set when an earlier worker's WebGPU session creation failed (the reason, in words): this
+   * worker loads on WASM, continuing that worker's lifecycle (no new probe or download status).
+   */
+  fallbackFrom?: string;
 }
+
+/**
+ * How `load` ended: with a final status, or asking for a fresh worker on WASM because WebGPU
+ * session creation failed. NOTE: transformers.js chains every session creation in a worker
+ * behind the previous one, so after one rejected creation all later ones reject with the same
+ * error; only a new worker can create the WASM session.
+ */
+export type LoadOutcome =
+  { kind: 'settled'; status: ClassifierStatus } | { kind: 'restart-on-wasm'; reason: string };
 
 /** The onnxruntime-web build transformers.js uses for WASM and WebGPU (see scripts/link-assets). */
 const ORT_WASM_BUILD = 'ort-wasm-simd-threaded.asyncify';
@@ -174,11 +188,12 @@ const api = {
   async load(
     request: WorkerLoadRequest,
     onStatus: (status: ClassifierStatus) => void,
-  ): Promise<ClassifierStatus> {
+  ): Promise<LoadOutcome> {
     report = onStatus;
     lastRequest = request;
+    const continuing = request.fallbackFrom !== undefined;
     try {
-      report({ state: 'checking-device' });
+      if (!continuing) report({ state: 'checking-device' });
       const modelBase = new URL(request.modelBase);
       if (modelBase.origin !== self.location.origin) {
         throw new ModelLoadError(
@@ -200,54 +215,62 @@ const api = {
       });
       await current?.classifier.dispose();
       current = null;
-      const choice: DeviceChoice = await chooseDevice(request.device);
+      const choice: DeviceChoice = continuing
+        ? { device: 'wasm', reason: `${request.fallbackFrom ?? ''}; using WASM`, shaderF16: false }
+        : await chooseDevice(request.device);
       shippedDtypes = (await readModelCard(request.modelId)).dtypes;
-      // One progress for every attempt: a fallback re-reads the same files, so percent never drops.
       const progress = new DownloadProgress();
-      let backend: Backend | null = null;
-      let classifier: IntentClassifier | null = null;
       const gpuDtype =
         choice.device === 'webgpu' ? (request.dtype ?? chooseDtype(choice, shippedDtypes)) : null;
+      let loaded: Loaded;
       if (choice.device === 'webgpu' && gpuDtype) {
         try {
           if (request.simulateWebGpuFailure === 'fail-creation') breakWebGpuForTest();
-          classifier = await loadOn(request, 'webgpu', gpuDtype, progress, true);
-          backend = {
-            device: 'webgpu',
-            dtype: gpuDtype,
-            modelBytes: progress.bytesOf(isOnnxWeights),
-            reason: choice.reason,
-            fellBack: false,
+          const classifier = await loadOn(request, 'webgpu', gpuDtype, progress, true);
+          loaded = {
+            classifier,
+            backend: {
+              device: 'webgpu',
+              dtype: gpuDtype,
+              modelBytes: progress.bytesOf(isOnnxWeights),
+              reason: choice.reason,
+              fellBack: false,
+            },
           };
         } catch (error) {
           // NOTE: WebGPU can fail at session creation even with an adapter; WASM always works.
-          const reason = `WebGPU failed at session creation (${errorMessage(error)}); using WASM`;
-          backend = { device: 'wasm', dtype: '', modelBytes: null, reason, fellBack: true };
+          const reason = `WebGPU failed at session creation (${errorMessage(error)})`;
+          return { kind: 'restart-on-wasm', reason };
         }
-      }
-      if (!classifier) {
+      } else {
         const dtype = wasmDtype(request);
-        // NOTE: after a WebGPU failure the files are read again (from cache); the download
-        // already reached 100 % and must not be shown again.
-        classifier = await loadOn(request, 'wasm', dtype, progress, backend === null);
-        backend = {
-          device: 'wasm',
-          dtype,
-          modelBytes: progress.bytesOf(isOnnxWeights),
-          reason: backend?.reason ?? choice.reason,
-          fellBack: backend?.fellBack ?? false,
+        // NOTE: a fallback worker reads the files again (from cache); the first worker's
+        // download already reached 100 % and must not be shown again from 0.
+        const classifier = await loadOn(request, 'wasm', dtype, progress, !continuing);
+        loaded = {
+          classifier,
+          backend: {
+            device: 'wasm',
+            dtype,
+            modelBytes: progress.bytesOf(isOnnxWeights),
+            reason: choice.reason,
+            fellBack: continuing,
+          },
         };
       }
-      if (!backend) throw new Error('unreachable: a backend is set whenever a classifier is');
-      current = { classifier, backend };
-      if (backend.device === 'webgpu') await watchDeviceLoss(request);
-      const ready: ClassifierStatus = { state: 'ready', info: classifier.info, backend };
+      current = loaded;
+      if (loaded.backend.device === 'webgpu') await watchDeviceLoss(request);
+      const ready: ClassifierStatus = {
+        state: 'ready',
+        info: loaded.classifier.info,
+        backend: loaded.backend,
+      };
       report(ready);
-      return ready;
+      return { kind: 'settled', status: ready };
     } catch (error) {
       const failed: ClassifierStatus = { state: 'error', error: serializeError(error) };
       report(failed);
-      return failed;
+      return { kind: 'settled', status: failed };
     }
   },
 

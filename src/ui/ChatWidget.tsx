@@ -104,13 +104,18 @@ export function ChatWidget(props: ChatWidgetProps) {
     if (props.theme && props.theme !== hostSettings.theme) setTheme(props.theme);
   }
 
+  // NOTE: hosts often pass a new callback every render; report each status once, on change.
+  const onStatusLatest = useRef(onStatus);
   useEffect(() => {
-    onStatus?.(status);
+    onStatusLatest.current = onStatus;
+  }, [onStatus]);
+  useEffect(() => {
+    onStatusLatest.current?.(status);
     if (status.state === 'ready' && focusWhenReady.current) {
       focusWhenReady.current = false;
       input.current?.focus();
     }
-  }, [status, onStatus]);
+  }, [status]);
 
   // Restore a saved conversation once; explicit language/theme props still win.
   const explicitLanguage = props.language !== undefined;

@@ -30,6 +30,8 @@ let nextRequestId = 1;
 export function useClassifier(options: ClassifierOptions): ClassifierHandle {
   const [status, setStatus] = useState<ClassifierStatus>({ state: 'checking-device' });
   const [attempt, setAttempt] = useState(0);
+  // Why WebGPU failed in the previous worker; set, the next worker loads on WASM.
+  const [fallbackFrom, setFallbackFrom] = useState<string | null>(null);
   const remote = useRef<Remote<ClassifierWorkerApi> | null>(null);
   const stop = useRef<(() => void) | null>(null);
   const { modelBase, modelId, ortBase, device, dtype, simulateWebGpuFailure } = options;
@@ -54,7 +56,15 @@ export function useClassifier(options: ClassifierOptions): ClassifierHandle {
     const request: WorkerLoadRequest = { modelBase, modelId, ortBase, device };
     if (dtype !== undefined) request.dtype = dtype;
     if (simulateWebGpuFailure !== undefined) request.simulateWebGpuFailure = simulateWebGpuFailure;
-    void api.load(request, proxy(onStatus));
+    if (fallbackFrom !== null) {
+      request.device = 'wasm';
+      request.fallbackFrom = fallbackFrom;
+    }
+    void api.load(request, proxy(onStatus)).then((outcome) => {
+      // A WebGPU session creation failed: this worker cannot create another session, so a
+      // fresh one loads on WASM (the effect runs again with `fallbackFrom` set).
+      if (active && outcome.kind === 'restart-on-wasm') setFallbackFrom(outcome.reason);
+    });
     const terminate = () => {
       active = false;
       remote.current = null;
@@ -68,7 +78,7 @@ export function useClassifier(options: ClassifierOptions): ClassifierHandle {
       });
     };
     return terminate;
-  }, [modelBase, modelId, ortBase, device, dtype, simulateWebGpuFailure, attempt]);
+  }, [modelBase, modelId, ortBase, device, dtype, simulateWebGpuFailure, attempt, fallbackFrom]);
 
   const classify = useCallback(async (text: string, signal?: AbortSignal) => {
     const api = remote.current;
@@ -88,6 +98,7 @@ export function useClassifier(options: ClassifierOptions): ClassifierHandle {
 
   const retry = useCallback(() => {
     setStatus({ state: 'checking-device' });
+    setFallbackFrom(null);
     setAttempt((count) => count + 1);
   }, []);
   const cancelLoad = useCallback(() => {
