@@ -15,8 +15,9 @@
 #   training/build/real-size/stages.json  wall seconds and peak RSS of each stage
 #
 # Everything stays under the git-ignored training/build/. Needs ~9 GB of disk and < 6 GB of RAM;
-# ~10-15 min on 2 cores. REAL_SIZE_DTYPES=q4,int8 skips variants; REAL_SIZE_STEPS sets the LoRA
-# steps (default 2). Then `npx tsx scripts/bench-real-size.ts` runs the forward passes in Node and
+# ~10-15 min on 2 idle cores. REAL_SIZE_DTYPES=q4,int8 skips variants; REAL_SIZE_STEPS sets the
+# LoRA steps (default 2); REAL_SIZE_REPORT=q4 limits the (slow on CPU) quantization-error probe to
+# those variants (default: every quantized variant). Then `npx tsx scripts/bench-real-size.ts` runs the forward passes in Node and
 # Chromium and writes docs/training-real-size.{md,json}.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -24,6 +25,7 @@ cd "$(dirname "$0")/.."
 build=training/build/real-size
 dtypes=${REAL_SIZE_DTYPES:-q4,q4f16,int8,fp32}
 steps=${REAL_SIZE_STEPS:-2}
+report=${REAL_SIZE_REPORT:-$dtypes}
 tsx=node_modules/.bin/tsx
 py=/usr/bin/python3
 mkdir -p "$build"
@@ -50,12 +52,14 @@ stage write-base "$py" training/hf_checkpoint.py random --out "$build/base" --se
 stage lora "$py" training/finetune.py --base "$build/base" --data "$build/data" \
   --out "$build/lora" --steps "$steps" --batch-size 4 --lr 2e-4 --warmup 1 --log-every 1 \
   --threads 2 --eval-splits ''
-rm -rf "$build/model"
+[ -n "${REAL_SIZE_KEEP_MODEL:-}" ] || rm -rf "$build/model"
 IFS=',' read -ra variants <<<"$dtypes"
 for dtype in "${variants[@]}"; do
   # One process per variant, so each gets its own peak RSS.
+  probe=(--probe-prompts 4)
+  [[ ",$report," == *",$dtype,"* ]] || probe=(--no-report)
   stage "export-$dtype" "$py" training/export.py --checkpoint "$build/lora/merged" \
-    --out "$build/model" --dtypes "$dtype" --probe-prompts 4 --json "$build/export-$dtype.json"
+    --out "$build/model" --dtypes "$dtype" "${probe[@]}" --json "$build/export-$dtype.json"
 done
 stage model-card "$tsx" scripts/write-model-card.ts --data "$build/data" \
   --checkpoint "$build/lora/merged" --model "$build/model" --dtypes "$dtypes"
