@@ -452,6 +452,8 @@ def export(ckpt_dir, out_dir, dtypes, external="auto", block=Q4_BLOCK, probes=8,
         size = os.path.getsize(path) + (os.path.getsize(data_path) if use_external else 0)
         seconds = time.time() - t0
         err = "same weights as PyTorch (graph parity: reference_logits.py vs onnxruntime)"
+        if dtype != "fp32" and not report:
+            err = "quantization error not measured (--no-report)"
         if dtype != "fp32" and report:
             # One model in memory at a time (0.6 B parameters = 2.4 GB in fp32): the fp32 outputs
             # are kept, the weights replaced in place, and the checkpoint read again if needed.
