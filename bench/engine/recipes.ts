@@ -8,8 +8,7 @@ import {
 } from '@huggingface/transformers';
 import { IntentClassifier, type Device } from '../../src/core/classifier';
 import type { Catalog } from '../../src/core/catalog';
-import { encodePrompt } from '../../src/core/prompt';
-import { buildZeroShotSystemPrompt } from '../../src/core/zero-shot';
+import { encodeAnswer, encodePrompt } from '../../src/core/prompt';
 
 /**
  * The two ways of getting an intent out of a causal LM that `npm run bench` compares, written
@@ -26,7 +25,7 @@ export interface LabelledMessage {
 }
 
 export interface SuiteResult {
-  recipe: 'naive' | 'engine';
+  recipe: 'naive' | 'naive-stopped' | 'engine';
   messages: number;
   validRate: number;
   accuracy: number;
@@ -51,6 +50,11 @@ export interface BenchCase {
 export interface CaseResult {
   loadMs: { naive: number; engine: number };
   naive: SuiteResult;
+  /**
+   * The naive recipe capped at the longest label's tokens: what it costs when the model stops right
+   * after its label, as a fine-tuned model does (random real-size weights never stop by themselves).
+   */
+  naiveStopped: SuiteResult;
   engine: SuiteResult;
   /** Non-embedding parameters and the engine's mean computed tokens, for the compute floor. */
   model: { hiddenSize: number; layers: number; vocab: number; matmulParams: number };
@@ -99,6 +103,7 @@ async function runNaive(
   system: string | null,
   labels: readonly string[],
   messages: readonly LabelledMessage[],
+  maxNewTokens = 50,
 ): Promise<SuiteResult> {
   const times: number[] = [];
   const tokens: number[] = [];
@@ -109,7 +114,7 @@ async function runNaive(
     const inputs = new Tensor('int64', BigInt64Array.from(prompt.map(BigInt)), [1, prompt.length]);
     const output = (await model.generate({
       inputs,
-      max_new_tokens: 50,
+      max_new_tokens: maxNewTokens,
       do_sample: true,
       temperature: 0.7,
     })) as Tensor;
@@ -119,7 +124,13 @@ async function runNaive(
     times.push(performance.now() - started);
     tokens.push(sequence.length);
   }
-  return summarise('naive', times, tokens, predictions, messages);
+  return summarise(
+    maxNewTokens === 50 ? 'naive' : 'naive-stopped',
+    times,
+    tokens,
+    predictions,
+    messages,
+  );
 }
 
 async function runEngine(
@@ -191,19 +202,16 @@ export async function runCase(
   const tokenizer = await AutoTokenizer.from_pretrained(modelId);
   const model = await AutoModelForCausalLM.from_pretrained(modelId, { device, dtype });
   const naiveLoadMs = performance.now() - started;
-  const naive = await runNaive(
-    model,
-    tokenizer,
-    zeroShot ? buildZeroShotSystemPrompt(catalog) : system,
-    labels,
-    messages,
-  );
+  const naive = await runNaive(model, tokenizer, system, labels, messages);
+  const longestAnswer = Math.max(...labels.map((label) => encodeAnswer(tokenizer, label).length));
+  const naiveStopped = await runNaive(model, tokenizer, system, labels, messages, longestAnswer);
   const config = model.config as unknown as QwenConfig;
   await model.dispose();
 
   return {
     loadMs: { naive: naiveLoadMs, engine: engineLoadMs },
     naive,
+    naiveStopped,
     engine,
     model: {
       hiddenSize: config.hidden_size,

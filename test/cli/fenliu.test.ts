@@ -110,6 +110,7 @@ describe('fenliu eval', () => {
   const out = join(scratch, 'eval');
 
   it('prints the scores and writes eval.json, confusion.svg and reliability.svg', () => {
+    // Without the demo folder's calibration.json: the raw model, compared with below.
     const { status, stdout, stderr } = fenliu(
       'eval',
       '--model',
@@ -120,6 +121,8 @@ describe('fenliu eval', () => {
       out,
       '--batch-size',
       '8',
+      '--calibration',
+      'none',
     );
     expect(status).toBe(0);
     // Not a terminal: plain progress lines, ending at 100 %.

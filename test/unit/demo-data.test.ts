@@ -6,6 +6,8 @@ import { DEMO_DATA } from '../../scripts/lib/paths';
 const catalog = readCatalog(join(DEMO_DATA, 'catalog.json'));
 const train = readExamples(join(DEMO_DATA, 'train.jsonl'), catalog);
 const test = readExamples(join(DEMO_DATA, 'test.jsonl'), catalog);
+/** Held out from training for calibration (`fenliu calibrate`); written after the model was trained. */
+const valid = readExamples(join(DEMO_DATA, 'valid.jsonl'), catalog);
 
 /** Same message up to case, spaces and punctuation. */
 const normalise = (text: string) => text.toLowerCase().replace(/[\s\p{P}\p{S}]/gu, '');
@@ -32,6 +34,7 @@ describe('demo catalog and dataset', () => {
   it.each([
     { split: 'train', examples: train, minimum: 60 },
     { split: 'test', examples: test, minimum: 20 },
+    { split: 'valid', examples: valid, minimum: 8 },
   ])('$split has at least $minimum examples per intent', ({ examples, minimum }) => {
     for (const intent of catalog.intents) {
       const count = examples.filter((example) => example.label === intent.label).length;
@@ -42,7 +45,7 @@ describe('demo catalog and dataset', () => {
   it('has no message twice, within or across splits', () => {
     const seen = new Map<string, string>();
     const repeats: string[] = [];
-    for (const example of [...train, ...test]) {
+    for (const example of [...train, ...test, ...valid]) {
       const key = normalise(example.text);
       const first = seen.get(key);
       if (first) repeats.push(`${example.file}:${example.line} repeats ${first}`);
