@@ -1,23 +1,46 @@
-"""Writes the fp32 MatMul model the benchmark uses to measure the GFLOP/s ceiling.
+"""Writes the MatMul models the benchmark measures the GFLOP/s ceiling with.
 
-    /usr/bin/python3 bench/engine/matmul_model.py OUT.onnx
+    /usr/bin/python3 bench/engine/matmul_model.py OUT_DIR
+
+- matmul.onnx: fp32 [64 x 1024] . [1024 x 4096], a prefill-sized product (the ceiling).
+- matmulnbits.onnx: the same product with 4-bit weights (MatMulNBits, block 32, as q4 exports
+  use) for 16 rows, about one message: how close the q4 kernel itself gets to the ceiling.
 """
+import os
 import sys
 
 import numpy as np
 import onnx
 from onnx import TensorProto, helper, numpy_helper
 
-M, K, N = 64, 1024, 4096  # keep in sync with CEILING_SHAPE in ceiling.ts
+K, N = 1024, 4096  # keep in sync with CEILING_SHAPES in ceiling.ts
+BLOCK = 32
+out = sys.argv[1]
+os.makedirs(out, exist_ok=True)
+rng = np.random.default_rng(0)
 
-weights = np.random.default_rng(0).standard_normal((K, N)).astype(np.float32) / 32
-graph = helper.make_graph(
-    [helper.make_node("MatMul", ["a", "b"], ["c"])],
-    "ceiling",
-    [helper.make_tensor_value_info("a", TensorProto.FLOAT, [M, K])],
-    [helper.make_tensor_value_info("c", TensorProto.FLOAT, [M, N])],
-    [numpy_helper.from_array(weights, "b")],
-)
-model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 14)])
-model.ir_version = 8
-onnx.save(model, sys.argv[1])
+
+def save(name, nodes, m, initializers):
+    graph = helper.make_graph(
+        nodes, name,
+        [helper.make_tensor_value_info("a", TensorProto.FLOAT, [m, K])],
+        [helper.make_tensor_value_info("c", TensorProto.FLOAT, [m, N])],
+        initializers,
+    )
+    opsets = [helper.make_opsetid("", 14), helper.make_opsetid("com.microsoft", 1)]
+    model = helper.make_model(graph, opset_imports=opsets)
+    model.ir_version = 8
+    onnx.save(model, os.path.join(out, f"{name}.onnx"))
+
+
+weights = (rng.standard_normal((K, N)) / 32).astype(np.float32)
+save("matmul", [helper.make_node("MatMul", ["a", "b"], ["c"])], 64,
+     [numpy_helper.from_array(weights, "b")])
+
+packed = rng.integers(0, 256, size=(N, K // BLOCK, BLOCK // 2), dtype=np.uint8)
+scales = (rng.random((N, K // BLOCK)) / 100).astype(np.float32)
+save("matmulnbits",
+     [helper.make_node("MatMulNBits", ["a", "b", "s"], ["c"], domain="com.microsoft",
+                       K=K, N=N, bits=4, block_size=BLOCK)],
+     16,
+     [numpy_helper.from_array(packed, "b"), numpy_helper.from_array(scales, "s")])

@@ -1,13 +1,13 @@
 import { readFileSync } from 'node:fs';
 import * as ort from 'onnxruntime-node';
 import { configureRuntime } from '../../src/core/runtime';
-import { measureCeiling } from './ceiling';
+import { CEILING_SHAPES, measureCeiling, type CeilingModel } from './ceiling';
 import { runCase, type BenchCase, type LabelledMessage } from './recipes';
 
 /**
  * One Node measurement in its own process, so its peak memory is its own:
  *   tsx bench/engine/node-case.ts case.json      → runs a BenchCase
- *   tsx bench/engine/node-case.ts --ceiling m.onnx → measures the MatMul ceiling
+ *   tsx bench/engine/node-case.ts --ceiling NAME DIR → measures DIR/NAME.onnx (see ceiling.ts)
  * Prints one JSON line: the result and the process's peak RSS in MB.
  */
 interface CaseFile {
@@ -16,17 +16,22 @@ interface CaseFile {
   messages: LabelledMessage[];
 }
 
-const [first, second] = process.argv.slice(2);
+const [first, second, third] = process.argv.slice(2);
 let result: unknown;
-if (first === '--ceiling' && second) {
-  const session = await ort.InferenceSession.create(second);
-  result = await measureCeiling(session, (data, dims) => new ort.Tensor('float32', data, dims));
+if (first === '--ceiling' && second && second in CEILING_SHAPES && third) {
+  const model = second as CeilingModel;
+  const session = await ort.InferenceSession.create(`${third}/${model}.onnx`);
+  result = await measureCeiling(
+    session,
+    model,
+    (data, dims) => new ort.Tensor('float32', data, dims),
+  );
 } else if (first) {
   const { modelRoot, benchCase, messages } = JSON.parse(readFileSync(first, 'utf8')) as CaseFile;
   configureRuntime({ modelRoot });
   result = await runCase(benchCase, messages);
 } else {
-  console.error('usage: node-case.ts CASE.json | --ceiling MODEL.onnx');
+  console.error('usage: node-case.ts CASE.json | --ceiling matmul|matmulnbits DIR');
   process.exit(2);
 }
 const peakRssMB = process.resourceUsage().maxRSS / 1024;

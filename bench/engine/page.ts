@@ -1,6 +1,6 @@
 import * as ort from 'onnxruntime-web/webgpu';
 import { configureRuntime } from '../../src/core/runtime';
-import { measureCeiling } from './ceiling';
+import { measureCeiling, type CeilingModel } from './ceiling';
 import { runCase, type BenchCase, type LabelledMessage } from './recipes';
 
 /**
@@ -21,10 +21,16 @@ configureRuntime({
 const bench = {
   environment: () => ({ crossOriginIsolated, threads, userAgent: navigator.userAgent }),
   runCase: (benchCase: BenchCase, messages: LabelledMessage[]) => runCase(benchCase, messages),
-  async ceiling(modelUrl: string) {
-    const session = await ort.InferenceSession.create(modelUrl, { executionProviders: ['wasm'] });
+  async ceiling(model: CeilingModel) {
+    const session = await ort.InferenceSession.create(`/bench-assets/${model}.onnx`, {
+      executionProviders: ['wasm'],
+    });
     try {
-      return await measureCeiling(session, (data, dims) => new ort.Tensor('float32', data, dims));
+      return await measureCeiling(
+        session,
+        model,
+        (data, dims) => new ort.Tensor('float32', data, dims),
+      );
     } finally {
       await session.release();
     }

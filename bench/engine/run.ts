@@ -23,6 +23,7 @@ import {
   REPO_ROOT,
   TRAINING_BUILD,
 } from '../../scripts/lib/paths';
+import { CEILING_SHAPES, type CeilingModel } from './ceiling';
 import { renderBenchmarkChart } from './chart';
 import { withPeakBrowserMemory } from './memory';
 import type { BenchCase, CaseResult, LabelledMessage } from './recipes';
@@ -90,7 +91,8 @@ interface Row {
   ceilingGflops: number | null;
 }
 const rows: Row[] = [];
-const ceilings: Record<string, number> = {};
+/** Per runtime: GFLOP/s of the fp32 MatMul (the ceiling) and of 4-bit MatMulNBits (see ceiling.ts). */
+const ceilings: Record<string, Record<CeilingModel, number>> = {};
 
 function log(message: string): void {
   console.log(`[bench] ${message}`);
@@ -98,14 +100,12 @@ function log(message: string): void {
 
 /** Runs every case; fills `rows` and `ceilings`. */
 async function measure(): Promise<void> {
-  // ── the MatMul ceiling model ───────────────────────────────────────────────
-  const matmulModel = join(OUT, 'matmul.onnx');
-  if (!existsSync(matmulModel)) {
-    const made = spawnSync(PYTHON, [join(REPO_ROOT, 'bench/engine/matmul_model.py'), matmulModel], {
-      stdio: 'inherit',
-    });
-    if (made.status !== 0) throw new Error('could not write the MatMul ceiling model');
-  }
+  // ── the MatMul ceiling models ──────────────────────────────────────────────
+  const made = spawnSync(PYTHON, [join(REPO_ROOT, 'bench/engine/matmul_model.py'), OUT], {
+    stdio: 'inherit',
+  });
+  if (made.status !== 0) throw new Error('could not write the MatMul ceiling models');
+  const ceilingModels = Object.keys(CEILING_SHAPES) as CeilingModel[];
 
   // ── Node ──────────────────────────────────────────────────────────────────
   function runNode(args: string[]): { result: unknown; peakRssMB: number } {
@@ -130,7 +130,7 @@ async function measure(): Promise<void> {
       prompt: benchCase.prompt,
       result: result as CaseResult,
       peakMemoryMB: peakRssMB,
-      ceilingGflops: ceilings.node ?? null,
+      ceilingGflops: ceilings.node?.matmul ?? null,
     };
   }
 
@@ -151,8 +151,13 @@ async function measure(): Promise<void> {
     catalog,
   };
 
-  log('Node: MatMul ceiling');
-  ceilings.node = (runNode(['--ceiling', matmulModel]).result as { gflops: number }).gflops;
+  log('Node: MatMul ceilings');
+  ceilings.node = Object.fromEntries(
+    ceilingModels.map((model) => [
+      model,
+      (runNode(['--ceiling', model, OUT]).result as { gflops: number }).gflops,
+    ]),
+  ) as Record<CeilingModel, number>;
   log(`Node: demo model, ${demoMessages.length} messages`);
   rows.push(nodeCase(PUBLIC_MODELS, demoCase, demoMessages));
   if (realSizeReady) {
@@ -189,8 +194,9 @@ async function measure(): Promise<void> {
       configurePreviewServer(server) {
         server.middlewares.use((request, response, next) => {
           const path = decodeURIComponent((request.url ?? '').split('?')[0] ?? '');
-          if (path === '/bench-assets/matmul.onnx') {
-            send(response, matmulModel);
+          const ceilingModel = /^\/bench-assets\/(\w+)\.onnx$/.exec(path)?.[1];
+          if (ceilingModel && ceilingModel in CEILING_SHAPES) {
+            send(response, join(OUT, `${ceilingModel}.onnx`));
             return;
           }
           if (path.startsWith('/bench-models/') && !path.includes('..')) {
@@ -282,15 +288,17 @@ async function measure(): Promise<void> {
           prompt: benchCase.prompt,
           result: value,
           peakMemoryMB: peakMB,
-          ceilingGflops: ceilings[config.name] ?? null,
+          ceilingGflops: ceilings[config.name]?.matmul ?? null,
         });
       };
       await open('/models/');
       if (!config.webgpu) {
-        const ceiling = await page.evaluate(() =>
-          window.fenliuBench?.ceiling('/bench-assets/matmul.onnx'),
-        );
-        if (ceiling) ceilings[config.name] = ceiling.gflops;
+        const measured: Partial<Record<CeilingModel, number>> = {};
+        for (const model of ceilingModels) {
+          const ceiling = await page.evaluate((name) => window.fenliuBench?.ceiling(name), model);
+          if (ceiling) measured[model] = ceiling.gflops;
+        }
+        ceilings[config.name] = measured as Record<CeilingModel, number>;
       }
       const browserDemoCase = { ...demoCase, device: config.device };
       await run(browserDemoCase, config.webgpu ? webgpuMessages : demoMessages, DEMO_MODEL_ID);
@@ -319,7 +327,7 @@ const lastRun = join(OUT, 'last-run.json');
 if (reportOnly) {
   const saved = JSON.parse(readFileSync(lastRun, 'utf8')) as {
     rows: Row[];
-    ceilings: Record<string, number>;
+    ceilings: Record<string, Record<CeilingModel, number>>;
   };
   rows.push(...saved.rows);
   Object.assign(ceilings, saved.ceilings);
@@ -397,8 +405,10 @@ function renderMarkdown(all: Row[]): string {
     .join('\n');
   const ceilingLines = Object.entries(ceilings)
     .map(
-      ([runtime, gflops]) =>
-        `- ${runtime === 'node' ? 'Node (onnxruntime-node)' : runtime}: ${gflops.toFixed(1)} GFLOP/s`,
+      ([runtime, measured]) =>
+        `- ${runtime === 'node' ? 'Node (onnxruntime-node)' : runtime}: fp32 MatMul ` +
+        `${measured.matmul.toFixed(1)} GFLOP/s; 4-bit MatMulNBits (16 rows) ` +
+        `${measured.matmulnbits.toFixed(1)} GFLOP/s`,
     )
     .join('\n');
   return `# Benchmarks: the engine against the naive recipe
