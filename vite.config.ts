@@ -154,6 +154,8 @@ export function embedConfig(target: 'script-tag' | 'react'): InlineConfig {
   return {
     configFile: false,
     root: ROOT,
+    // NOTE: relative URLs: the worker chunk is found beside the bundle, wherever a host serves it.
+    base: './',
     logLevel: 'warn',
     plugins: [react(), ortWasmAssetFix()],
     publicDir: false,

@@ -50,7 +50,11 @@ export function useClassifier(options: ClassifierOptions): ClassifierHandle {
     worker.addEventListener('error', (event) => {
       onStatus({
         state: 'error',
-        error: serializeError(new Error(`The classifier worker failed: ${event.message}`)),
+        error: serializeError(
+          new Error(
+            `The classifier worker failed: ${event.message || 'its script could not be loaded'}`,
+          ),
+        ),
       });
     });
     const request: WorkerLoadRequest = { modelBase, modelId, ortBase, device };

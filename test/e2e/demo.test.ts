@@ -88,3 +88,38 @@ describe.each([
     }
   });
 });
+
+describe('demo page controls', () => {
+  it('cancels loading, retries, and exposes status, log and controls to assistive technology', async () => {
+    const browser = await launchChromium();
+    try {
+      const page = await browser.context.newPage();
+      const watch = watchPage(browser.context, page, server.origin);
+      await page.goto(`${server.url}?device=wasm&lang=en&theme=dark`);
+      // Cancel is offered from the first lifecycle state on; it stops the worker.
+      await page.getByRole('button', { name: 'Cancel' }).click();
+      const status = page.getByRole('status');
+      await expect.poll(() => status.textContent()).toBe('Loading cancelled');
+      expect(await page.locator('.status-error .error-code').textContent()).toBe('(aborted)');
+      expect(await page.getByRole('button', { name: 'Send' }).isDisabled()).toBe(true);
+
+      await page.getByRole('button', { name: 'Retry' }).click();
+      await page.locator('.status[data-device]').waitFor({ timeout: 240_000 });
+      expect(await status.textContent()).toBe('Ready · WASM');
+      // Retry hands the keyboard back to the message box once the model is ready.
+      const input = page.getByRole('textbox', { name: 'Message' });
+      await expect.poll(() => input.evaluate((element) => element.matches(':focus'))).toBe(true);
+      await page.keyboard.type('我要开发票');
+      await page.keyboard.press('Enter');
+      const log = page.getByRole('log', { name: 'Conversation' });
+      await log.locator('.intent').first().waitFor({ timeout: 120_000 });
+      expect(await log.locator('.intent .label').first().textContent()).toBe('Invoice');
+      expect(await page.locator('section.fenliu').getAttribute('data-theme')).toBe('dark');
+      await page.screenshot({ path: join(ARTIFACTS, 'demo-en-dark.png'), fullPage: true });
+      expect(watch.foreignRequests).toEqual([]);
+      expect(watch.pageErrors).toEqual([]);
+    } finally {
+      await browser.close();
+    }
+  });
+});
