@@ -131,7 +131,8 @@ function markdown(r: typeof report): string {
       '| dtype | file | size | quantization error vs fp32 PyTorch (4 prompts) |',
       '| --- | --- | ---: | --- |',
       ...Object.entries(r.build.exports).map(
-        ([dtype, e]) => `| ${dtype} | ${e.file} | ${mib(e.bytes)} | ${e.error} |`,
+        ([dtype, e]) =>
+          `| ${dtype} | ${e.file} | ${mib(e.bytes)} | ${e.error.replaceAll('|', '\\|')} |`,
       ),
       '',
     );
