@@ -25,12 +25,25 @@ const SETTINGS_URL = new URL('__fenliu/model-caching', self.registration.scope).
 let modelCache: string | null = null;
 let modelCachingAllowed: boolean | null = null;
 
+const MANIFEST_URL = new URL('precache.json', self.registration.scope).href;
+
+/** precache.json from the network when it answers (kept for offline use), else the kept copy. */
+async function freshManifest(): Promise<Response> {
+  try {
+    const response = await fetch(MANIFEST_URL, { cache: 'no-cache' });
+    if (!response.ok) throw new Error(`precache.json: HTTP ${response.status}`);
+    const settings = await caches.open(SETTINGS_CACHE);
+    await settings.put(MANIFEST_URL, response.clone());
+    return response;
+  } catch (error) {
+    const kept = await caches.match(MANIFEST_URL, { cacheName: SETTINGS_CACHE });
+    if (kept) return kept;
+    throw error;
+  }
+}
+
 async function manifest(): Promise<PrecacheManifest> {
-  const response = await fetch(new URL('precache.json', self.registration.scope), {
-    cache: 'no-cache',
-  });
-  if (!response.ok) throw new Error(`precache.json: HTTP ${response.status}`);
-  return (await response.json()) as PrecacheManifest;
+  return (await (await freshManifest()).json()) as PrecacheManifest;
 }
 
 self.addEventListener('install', (event) => {
@@ -90,7 +103,9 @@ function isModelFile(url: URL): boolean {
 async function respond(request: Request, url: URL): Promise<Response> {
   const navigation = request.mode === 'navigate';
   // NOTE: `?device=wasm&lang=en` are app settings, not different documents.
-  const cached = await caches.match(request, { ignoreSearch: navigation });
+  // NOTE: ignoreVary: `vite preview` answers with `Vary: Origin`, and module scripts are requested
+  // with an Origin header the precache requests lacked, so no cached script would ever match.
+  const cached = await caches.match(request, { ignoreSearch: navigation, ignoreVary: true });
   if (cached) return cached;
   const response = await fetch(request);
   if (!response.ok || response.type !== 'basic' || response.status === 206) return response;
@@ -111,6 +126,10 @@ self.addEventListener('fetch', (event) => {
   if (request.method !== 'GET') return;
   const url = new URL(request.url);
   if (url.origin !== self.location.origin || url.href === SETTINGS_URL) return;
-  if (url.pathname.endsWith('/precache.json') || url.pathname.endsWith('/sw.js')) return;
+  if (url.href === MANIFEST_URL) {
+    event.respondWith(freshManifest());
+    return;
+  }
+  if (url.pathname.endsWith('/sw.js')) return;
   event.respondWith(respond(request, url));
 });
