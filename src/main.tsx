@@ -2,7 +2,8 @@
  * The offline demo page: the widget with its conversation saved in IndexedDB, the service worker
  * that makes the page work with the server stopped, and URL switches for tests and power users:
  * `?device=wasm|webgpu`, `?lang=en|zh`, `?theme=light|dark`, `?model=<id>`,
- * `?simulate-webgpu-failure=fail-creation|lose-device` (tests of the WASM fallback).
+ * `?simulate-webgpu-failure=fail-creation|lose-device` (tests of the WASM fallback),
+ * `?test-storage-quota=<bytes>` (tests of the refused model cache).
  */
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
@@ -22,8 +23,9 @@ function webGpuFailure(value: string | null): WebGpuFailure | undefined {
 
 async function start(): Promise<void> {
   // NOTE: the dev server has no built service worker; offline use is a property of the build.
+  const quotaForTest = Number(params.get('test-storage-quota') ?? NaN);
   const offline: OfflineSetup = import.meta.env.PROD
-    ? await setUpOffline(base)
+    ? await setUpOffline(base, Number.isFinite(quotaForTest) ? { quotaForTest } : {})
     : { plan: null, problem: 'development server' };
   document.documentElement.dataset.offline = offline.plan?.cacheModel
     ? 'model-cached'

@@ -15,7 +15,7 @@ export interface OfflineSetup {
   problem: string | null;
 }
 
-async function storagePlan(modelBytes: number): Promise<StoragePlan> {
+async function storagePlan(modelBytes: number, quotaForTest?: number): Promise<StoragePlan> {
   const storage = navigator.storage as StorageManager | undefined;
   const persisted = await storage
     ?.persisted()
@@ -24,7 +24,7 @@ async function storagePlan(modelBytes: number): Promise<StoragePlan> {
   const estimate = await storage?.estimate().catch(() => undefined);
   return decideStoragePlan({
     persisted: persisted === true,
-    quota: estimate?.quota ?? null,
+    quota: quotaForTest ?? estimate?.quota ?? null,
     usage: estimate?.usage ?? null,
     modelBytes,
   });
@@ -53,7 +53,16 @@ function controlled(timeoutMs: number): Promise<boolean> {
  * page is controlled (so the model download that follows goes through the worker's cache), or
  * after a timeout; never rejects: without a service worker the demo still works online.
  */
-export async function setUpOffline(scope: string): Promise<OfflineSetup> {
+export async function setUpOffline(
+  scope: string,
+  options: {
+    /**
+     * Tests only: use this quota instead of `navigator.storage.estimate()`'s (Chromium's
+     * DevTools quota override does not reach `estimate()` in the build the tests use).
+     */
+    quotaForTest?: number;
+  } = {},
+): Promise<OfflineSetup> {
   if (!('serviceWorker' in navigator)) {
     return { plan: null, problem: 'this browser has no service workers' };
   }
@@ -64,7 +73,7 @@ export async function setUpOffline(scope: string): Promise<OfflineSetup> {
     const response = await fetch(new URL('precache.json', scope), { cache: 'no-cache' });
     const manifest = (await response.json()) as PrecacheManifest;
     const modelBytes = manifest.model.reduce((sum, file) => sum + file.bytes, 0);
-    const plan = await storagePlan(modelBytes);
+    const plan = await storagePlan(modelBytes, options.quotaForTest);
     await navigator.serviceWorker.ready;
     const message: ModelCachingMessage = { type: 'fenliu:model-caching', allowed: plan.cacheModel };
     (registration.active ?? navigator.serviceWorker.controller)?.postMessage(message);

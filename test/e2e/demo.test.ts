@@ -80,6 +80,18 @@ describe.each([
       await second.waitFor({ timeout: 120_000 });
       expect(await second.locator('.label').textContent()).toBe('修改信息');
 
+      if (webgpu) {
+        // Stopping a classification: on the software WebGPU adapter a message takes long enough
+        // for Escape to reach the worker before the answer (on WASM it is too fast to catch).
+        await input.fill('我要退款');
+        await input.press('Enter');
+        await input.press('Escape');
+        const stopped = page.locator('.turn').nth(2).locator('.turn-cancelled');
+        await stopped.waitFor({ timeout: 120_000 });
+        expect(await stopped.textContent()).toBe('已停止');
+        expect(await page.locator('.turn').nth(2).locator('.intent').count()).toBe(0);
+      }
+
       await page.screenshot({ path: join(ARTIFACTS, `demo-${device}.png`), fullPage: true });
       expect(watch.foreignRequests).toEqual([]);
       expect(watch.pageErrors).toEqual([]);
