@@ -7,6 +7,7 @@
 export const CEILING_SHAPES = {
   matmul: { m: 64, k: 1024, n: 4096 },
   matmulnbits: { m: 16, k: 1024, n: 4096 },
+  matmulinteger: { m: 16, k: 1024, n: 4096 },
 } as const;
 export type CeilingModel = keyof typeof CEILING_SHAPES;
 

@@ -2,11 +2,11 @@ import { readFileSync } from 'node:fs';
 import * as ort from 'onnxruntime-node';
 import { configureRuntime } from '../../src/core/runtime';
 import { CEILING_SHAPES, measureCeiling, type CeilingModel } from './ceiling';
-import { runCase, type BenchCase, type LabelledMessage } from './recipes';
+import { runEngineCase, runNaiveCase, type BenchCase, type LabelledMessage } from './recipes';
 
 /**
  * One Node measurement in its own process, so its peak memory is its own:
- *   tsx bench/engine/node-case.ts case.json      → runs a BenchCase
+ *   tsx bench/engine/node-case.ts naive|engine case.json → one half of a BenchCase
  *   tsx bench/engine/node-case.ts --ceiling NAME DIR → measures DIR/NAME.onnx (see ceiling.ts)
  * Prints one JSON line: the result and the process's peak RSS in MB.
  */
@@ -26,12 +26,15 @@ if (first === '--ceiling' && second && second in CEILING_SHAPES && third) {
     model,
     (data, dims) => new ort.Tensor('float32', data, dims),
   );
-} else if (first) {
-  const { modelRoot, benchCase, messages } = JSON.parse(readFileSync(first, 'utf8')) as CaseFile;
+} else if ((first === 'naive' || first === 'engine') && second) {
+  const { modelRoot, benchCase, messages } = JSON.parse(readFileSync(second, 'utf8')) as CaseFile;
   configureRuntime({ modelRoot });
-  result = await runCase(benchCase, messages);
+  result =
+    first === 'naive'
+      ? await runNaiveCase(benchCase, messages)
+      : await runEngineCase(benchCase, messages);
 } else {
-  console.error('usage: node-case.ts CASE.json | --ceiling matmul|matmulnbits DIR');
+  console.error('usage: node-case.ts naive|engine CASE.json | --ceiling MODEL DIR');
   process.exit(2);
 }
 const peakRssMB = process.resourceUsage().maxRSS / 1024;

@@ -1,7 +1,7 @@
 import * as ort from 'onnxruntime-web/webgpu';
 import { configureRuntime } from '../../src/core/runtime';
 import { measureCeiling, type CeilingModel } from './ceiling';
-import { runCase, type BenchCase, type LabelledMessage } from './recipes';
+import { runEngineCase, runNaiveCase, type BenchCase, type LabelledMessage } from './recipes';
 
 /**
  * The browser half of `npm run bench`: the runner (run.ts) opens this page in Chromium and calls
@@ -20,7 +20,10 @@ configureRuntime({
 
 const bench = {
   environment: () => ({ crossOriginIsolated, threads, userAgent: navigator.userAgent }),
-  runCase: (benchCase: BenchCase, messages: LabelledMessage[]) => runCase(benchCase, messages),
+  runNaive: (benchCase: BenchCase, messages: LabelledMessage[]) =>
+    runNaiveCase(benchCase, messages),
+  runEngine: (benchCase: BenchCase, messages: LabelledMessage[]) =>
+    runEngineCase(benchCase, messages),
   async ceiling(model: CeilingModel) {
     const session = await ort.InferenceSession.create(`/bench-assets/${model}.onnx`, {
       executionProviders: ['wasm'],
