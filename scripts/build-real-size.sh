@@ -2,7 +2,7 @@
 # The real-size proof of training/: a checkpoint with Qwen3-0.6B's real configuration (hidden
 # 1024, 28 layers, 16 heads / 8 KV heads of 128, intermediate 3072, vocab 151936, tied
 # embeddings) and seeded random weights, written in Hugging Face's format (bf16, sharded), goes
-# through a LoRA step on the demo data, merge, and export (q4, q4f16, int8, fp32 with external
+# through a LoRA step on the demo data, merge, and export (q4, q8, q4f16, int8, fp32 with external
 # data), into a transformers.js model folder with the demo catalog's fenliu.json:
 #
 #   npm run build:real-size               (or: bash scripts/build-real-size.sh)
@@ -10,7 +10,7 @@
 #   training/build/real-size/base/        the random "Qwen3-0.6B" (HF layout, bf16, 3 shards)
 #   training/build/real-size/lora/        adapter/ (PEFT) and merged/ (fp32) from finetune.py
 #   training/build/real-size/model/       config.json, generation_config.json, fenliu.json,
-#                                         tokenizer files, onnx/model_{q4,q4f16,int8}.onnx,
+#                                         tokenizer files, onnx/model_{q4,quantized,q4f16,int8}.onnx,
 #                                         onnx/model.onnx + model.onnx_data
 #   training/build/real-size/stages.json  wall seconds and peak RSS of each stage
 #
@@ -23,7 +23,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 build=training/build/real-size
-dtypes=${REAL_SIZE_DTYPES:-q4,q4f16,int8,fp32}
+dtypes=${REAL_SIZE_DTYPES:-q4,q8,q4f16,int8,fp32}
 steps=${REAL_SIZE_STEPS:-2}
 report=${REAL_SIZE_REPORT:-$dtypes}
 tsx=node_modules/.bin/tsx
