@@ -12,7 +12,10 @@ export type ClassifierOptions = WorkerLoadRequest;
 
 export interface ClassifierHandle {
   status: ClassifierStatus;
-  /** Classifies in the worker; aborting `signal` stops it there and rejects with `AbortError`. */
+  /**
+   * Classifies in the worker. Aborting `signal` rejects at once with `AbortError` and asks the
+   * worker to stop at its next step.
+   */
   classify: (text: string, signal?: AbortSignal) => Promise<Classification>;
   /** Starts a fresh worker and loads again (after an error or a cancelled download). */
   retry: () => void;
@@ -89,15 +92,22 @@ export function useClassifier(options: ClassifierOptions): ClassifierHandle {
     if (!api) throw new AbortError('The classifier is not running.');
     if (signal?.aborted) throw new AbortError();
     const requestId = nextRequestId++;
-    const onAbort = () => {
-      void api.cancel(requestId);
-    };
-    signal?.addEventListener('abort', onAbort, { once: true });
-    try {
-      return await api.classify(text, requestId);
-    } finally {
-      signal?.removeEventListener('abort', onAbort);
-    }
+    return new Promise<Classification>((resolve, reject) => {
+      // NOTE: the engine checks the signal between model calls; a call already running (the
+      // whole message, on a slow device) finishes in the worker, but the caller is released now
+      // and its late answer dropped.
+      const onAbort = () => {
+        void api.cancel(requestId);
+        reject(new AbortError());
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+      api
+        .classify(text, requestId)
+        .then(resolve, reject)
+        .finally(() => {
+          signal?.removeEventListener('abort', onAbort);
+        });
+    });
   }, []);
 
   const retry = useCallback(() => {

@@ -1,6 +1,9 @@
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEMO_MODEL_ID, PUBLIC_MODELS } from '../../scripts/lib/paths';
+import { chooseDtype } from '../../src/core/device';
+import type { ModelCard } from '../../src/core/model-folder';
 import {
   ARTIFACTS,
   launchChromium,
@@ -20,10 +23,16 @@ afterAll(async () => {
   await server.close();
 });
 
+const card = JSON.parse(
+  readFileSync(join(PUBLIC_MODELS, DEMO_MODEL_ID, 'fenliu.json'), 'utf8'),
+) as ModelCard;
+
 describe.each([
   { device: 'wasm', webgpu: false },
   { device: 'webgpu', webgpu: true },
 ] as const)('demo page on $device', ({ device, webgpu }) => {
+  // SwiftShader's adapter has no shader-f16.
+  const choice = { device, shaderF16: false };
   it('downloads 0→100 %, shows the backend, and routes 取消我的订阅 and 修改我的收货地址, using only its own origin', async () => {
     const browser = await launchChromium({ webgpu });
     try {
@@ -37,7 +46,9 @@ describe.each([
       await status.waitFor({ timeout: 240_000 });
       console.log(`${device}: first load to ready ${Date.now() - started} ms`);
       expect(await status.getAttribute('data-device')).toBe(device);
-      expect(await status.getAttribute('data-dtype')).toBe('int8');
+      // The precision the device policy picks from the model card (int8 on WASM; on a WebGPU
+      // adapter without shader-f16, 4-bit weights when shipped).
+      expect(await status.getAttribute('data-dtype')).toBe(chooseDtype(choice, card.dtypes));
       expect(await status.getAttribute('data-fell-back')).toBe('false');
       expect(Number(await status.getAttribute('data-model-bytes'))).toBeGreaterThan(5e6);
       expect(await status.locator('.backend').textContent()).toBe(device.toUpperCase());
