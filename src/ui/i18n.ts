@@ -128,8 +128,10 @@ export function formatBytes(bytes: number): string {
   return bytes >= 1e6 ? `${(bytes / 1e6).toFixed(1)} MB` : `${(bytes / 1e3).toFixed(0)} kB`;
 }
 
-/** A probability as a whole percent, never showing 100 % for less than 1. */
+/** A probability as a whole percent, never showing 100 % for less than 1 nor 0 % for more than 0. */
 export function formatPercent(probability: number): string {
   const percent = probability * 100;
-  return `${percent >= 99.5 && probability < 1 ? '>99' : percent.toFixed(0)}%`;
+  if (percent >= 99.5 && probability < 1) return '>99%';
+  if (percent < 0.5 && probability > 0) return '<1%';
+  return `${percent.toFixed(0)}%`;
 }

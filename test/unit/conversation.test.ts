@@ -64,10 +64,12 @@ describe('i18n helpers', () => {
       '10.5 MB',
       '2.50 GB',
     ]);
-    expect([formatPercent(0.873), formatPercent(0.9996), formatPercent(1)]).toEqual([
+    expect([0.873, 0.9996, 1, 0.001, 0].map(formatPercent)).toEqual([
       '87%',
       '>99%',
       '100%',
+      '<1%',
+      '0%',
     ]);
   });
 });
