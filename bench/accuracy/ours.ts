@@ -4,12 +4,18 @@
  * then the exported folder is loaded with IntentClassifier in Node (onnxruntime-node, device cpu).
  */
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Catalog } from '../../src/core/catalog';
 import { IntentClassifier } from '../../src/core/classifier';
 import { configureRuntime } from '../../src/core/runtime';
-import { PYTHON, REPO_ROOT, TRAINING_BUILD } from '../../scripts/lib/paths';
+import {
+  PYTHON,
+  QWEN3_TOKENIZER_DIR,
+  REPO_ROOT,
+  TOKENIZER_FILES,
+  TRAINING_BUILD,
+} from '../../scripts/lib/paths';
 import { answerTextFor, type Example } from './datasets';
 
 /** Everything the bench writes lives here (git-ignored with training/build). */
@@ -114,6 +120,11 @@ export function trainOurs(
     'scripts/write-model-card.ts',
     ...['--data', data, '--checkpoint', checkpoint, '--model', modelDir, '--dtypes', 'int8'],
   ]);
+  // The runtime loads the tokenizer from the model folder (scripts/link-assets.ts does this for
+  // public/models): the same npm-shipped Qwen3 files.
+  for (const file of TOKENIZER_FILES) {
+    copyFileSync(join(QWEN3_TOKENIZER_DIR, file), join(modelDir, file));
+  }
   const log = JSON.parse(readFileSync(join(checkpoint, 'train_log.json'), 'utf8')) as TrainLog;
   return {
     modelId,
