@@ -16,6 +16,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { format, resolveConfig } from 'prettier';
 import { REPO_ROOT } from '../../scripts/lib/paths';
 import {
   catalogForLabels,
@@ -227,6 +228,12 @@ async function benchDataset(spec: DatasetSpec): Promise<{ rows: ResultRow[]; inf
   };
 }
 
+/** Writes `text` as the repository's Prettier config formats it, so `npm run check` stays clean. */
+async function writeFormatted(path: string, text: string): Promise<void> {
+  const options = await resolveConfig(path);
+  writeFileSync(path, await format(text, { ...options, filepath: path }));
+}
+
 const started = performance.now();
 const startedAt = new Date().toISOString();
 const loadBefore = loadavg();
@@ -254,7 +261,7 @@ for (const spec of specs) {
     results: rows,
   };
   // Written after every dataset, so a long run that fails later keeps what it measured.
-  writeFileSync(join(outDir, 'accuracy.json'), JSON.stringify(report, null, 2) + '\n');
+  await writeFormatted(join(outDir, 'accuracy.json'), JSON.stringify(report));
 }
 
 const table = renderTable(rows);
@@ -263,5 +270,5 @@ console.log(`wall time ${((performance.now() - started) / 60000).toFixed(1)} min
 console.log(`wrote ${join(outDir, 'accuracy.json')}`);
 const doc = join(outDir, 'accuracy.md');
 const current = existsSync(doc) ? readFileSync(doc, 'utf8') : '# Accuracy on public datasets\n';
-writeFileSync(doc, replaceTable(current, table));
+await writeFormatted(doc, replaceTable(current, table));
 console.log(`wrote the table into ${doc}`);
