@@ -14,11 +14,13 @@ one: sharded, bf16/fp16/fp32). Writes OUT/config.json, OUT/generation_config.jso
         quantized on the fly (DynamicQuantizeLinear + MatMulInteger). onnxruntime keeps the weights
         in int8 (the int8 variant's Cast + Mul is folded to fp32 at load: 4x the memory) and its
         WASM integer kernel is ~3x faster than MatMulNBits: the browser format at real size
-- q4    onnx/model_q4.onnx: 4-bit weights in blocks of --block-size along the input dimension,
-        MatMulNBits for every matmul (WASM and WebGPU have it) and an embedding lookup that
-        unpacks the same 4-bit table with standard ops (WASM lacks GatherBlockQuantized)
+- q4    onnx/model_q4.onnx: 4-bit decoder weights in blocks of --block-size along the input
+        dimension (MatMulNBits, which WASM and WebGPU have); the embedding and tied lm_head in
+        8 bits, as in q8 (they decide the label; and the integer head is faster in WASM)
 - q4f16 onnx/model_q4f16.onnx: q4 with float16 scales, activations and KV cache (WebGPU with
-        shader-f16); RMSNorm is computed in float32 and logits are returned as float32
+        shader-f16); RMSNorm and the 8-bit head in float32, float32 logits
+  (--q4-head-bits 4: q4/q4f16's embedding and head as one 4-bit table, looked up with standard
+  ops since WASM lacks GatherBlockQuantized, and multiplied by MatMulNBits: smallest file)
 Prints each file's size and, for each quantized variant, its quantization error: max |logit
 difference| against fp32 PyTorch over every position of a few prompts, and how often both pick
 the same label (label argmax and greedy answer).
@@ -125,12 +127,18 @@ def dequantize_q4(packed, scales, K):
     return w.reshape(packed.shape[0], -1)[:, :K]
 
 
+# q4 and q4f16 store these in int8 like the int8 variant, unless --q4-head-bits 4 (see build_graph).
+EIGHT_BIT_IN_Q4 = ("model.embed_tokens.weight", "lm_head.weight")
+
+
 @torch.no_grad()
-def dequantize_model_q4_(model, block=Q4_BLOCK, f16=False):
+def dequantize_model_q4_(model, block=Q4_BLOCK, f16=False, head8=False):
     """Replaces each matrix by what the q4 graph computes with (f16: q4f16's float16 scales), in
     place. Activations stay float32 here, so q4f16's float16 arithmetic is not in this figure."""
     for name, p in model.named_parameters():
-        if p.dim() == 2:
+        if p.dim() == 2 and head8 and name in EIGHT_BIT_IN_Q4:
+            p.copy_(dequantize_int8(*quantize_int8(p)))
+        elif p.dim() == 2:
             for r in range(0, p.shape[0], 16384):
                 rows = p[r:r + 16384]
                 rows.copy_(dequantize_q4(*quantize_q4(rows, block, torch.float16 if f16 else torch.float32),
@@ -138,13 +146,16 @@ def dequantize_model_q4_(model, block=Q4_BLOCK, f16=False):
     return model
 
 
-def dequantize_for(model, dtype, block=Q4_BLOCK):
+def dequantize_for(model, dtype, block=Q4_BLOCK, q4_head_bits=8):
     """MODEL with the weights the `dtype` graph computes with (fp32: unchanged), in place."""
     if dtype in ("int8", "q8"):
-        # NOTE: q8 also rounds activations per tensor at run time; that part is not simulated.
+        # NOTE: q8 also rounds every linear layer's input at run time; only the head's is simulated.
+        model.quantize_head_input = dtype == "q8"
         return dequantize_model_(model)
     if dtype in ("q4", "q4f16"):
-        return dequantize_model_q4_(model, block, f16=dtype == "q4f16")
+        head8 = q4_head_bits == 8
+        model.quantize_head_input = head8  # the 8-bit head multiplies as integers
+        return dequantize_model_q4_(model, block, f16=dtype == "q4f16", head8=head8)
     return model
 
 
@@ -196,10 +207,11 @@ class Graph:
         return outputs[0] if len(outputs) == 1 else outputs
 
 
-def build_graph(model, dtype, external=None, block=Q4_BLOCK):
-    """The ONNX model for one transformers.js dtype (fp32, int8, q4, q4f16). external: (data
+def build_graph(model, dtype, external=None, block=Q4_BLOCK, q4_head_bits=8):
+    """The ONNX model for one transformers.js dtype (fp32, int8, q8, q4, q4f16). external: (data
     path, name in the graph) to write the initializers as ONNX external data; the model is then
-    checked by export() from its file instead of here."""
+    checked by export() from its file instead of here. q4_head_bits: 8 (default) keeps q4's
+    embedding and lm_head in int8; 4 makes them one 4-bit table (smallest file; what q4f16 does)."""
     cfg = model.config
     H, nh, kv, d = cfg.hidden_size, cfg.num_attention_heads, cfg.num_key_value_heads, cfg.head_dim
     rep, L, V = nh // kv, cfg.num_hidden_layers, cfg.vocab_size
@@ -271,13 +283,19 @@ def build_graph(model, dtype, external=None, block=Q4_BLOCK):
     # --- embedding (and the tied lm_head weight) -------------------------------------------
     emb_name = "model.embed_tokens.weight"
     emb_full = emb_q8 = None
-    if int8:
+    # The embedding and lm_head decide the label directly: q4/q4f16 keep them in 8 bits (as
+    # llama.cpp's Q4_K_M keeps its output matrix wider), which also makes the 151936-wide head an
+    # integer matmul, several times faster in WASM than MatMulNBits (WebGPU runs it on its CPU
+    # fallback). --q4-head-bits 4 makes them one 4-bit table instead (smallest file).
+    head8 = q8 or (q4 and q4_head_bits == 8)
+    if int8 or head8:
         q, s = quantize_int8(sd[emb_name])
         eq = g.init(emb_name + ".int8", q.numpy())                            # [V, H]
         es = g.init(emb_name + ".scale", s[:, None].numpy())                  # [V, 1]
         rows = g.op("Cast", [g.op("Gather", [eq, "input_ids"], axis=0)], to=TensorProto.FLOAT)
         x = g.op("Mul", [rows, g.op("Gather", [es, "input_ids"], axis=0)])
-        if q8:
+        x = to_ft(x)
+        if head8:
             emb_q8 = (eq, g.init(emb_name + ".column_scale", s.numpy()))       # [V]: lm_head columns
         else:
             emb_full = g.op("Mul", [g.op("Cast", [eq], to=TensorProto.FLOAT), es])
@@ -363,18 +381,20 @@ def build_graph(model, dtype, external=None, block=Q4_BLOCK):
     x = g.op("Slice", [x, start, g.const([np.iinfo(np.int64).max]), g.const([1])])
     x = rmsnorm(x, "model.norm.weight")
     head_name = emb_name if cfg.tie_word_embeddings else "lm_head.weight"
-    if q4:
+    if head8:
+        if cfg.tie_word_embeddings:
+            table, column_scale = emb_q8
+            head = g.op("Transpose", [table], perm=[1, 0])                 # int8 [H, V], folded at load
+            integer_matmul(to_f32(x), head, column_scale, ["logits"])
+        else:
+            q, s = quantize_int8(sd["lm_head.weight"])
+            qt = g.init("lm_head.weight.int8", q.t().contiguous().numpy())
+            integer_matmul(to_f32(x), qt, g.init("lm_head.weight.scale", s.numpy()), ["logits"])
+    elif q4:  # the 4-bit table (q4f16, or q4 with --q4-head-bits 4)
         if f16:
             g.op("Cast", [linear(x, head_name)], ["logits"], to=TensorProto.FLOAT)
         else:
             linear(x, head_name, ["logits"])
-    elif q8:
-        if cfg.tie_word_embeddings:
-            table, column_scale = emb_q8
-            head = g.op("Transpose", [table], perm=[1, 0])                 # int8 [H, V], folded at load
-            integer_matmul(x, head, column_scale, ["logits"])
-        else:
-            linear(x, "lm_head.weight", ["logits"])
     else:
         if cfg.tie_word_embeddings:
             head = g.op("Transpose", [emb_full], perm=[1, 0])              # [H, V], not a second copy
@@ -452,7 +472,7 @@ def peak_rss_mb():
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def export(ckpt_dir, out_dir, dtypes, external="auto", block=Q4_BLOCK, probes=8, report=True):
+def export(ckpt_dir, out_dir, dtypes, external="auto", block=Q4_BLOCK, probes=8, report=True, q4_head_bits=8):
     """Writes the model folder; returns {dtype: {"file", "bytes", "seconds", "error"}}."""
     for dtype in dtypes:
         if dtype not in ONNX_FILES:
@@ -472,7 +492,8 @@ def export(ckpt_dir, out_dir, dtypes, external="auto", block=Q4_BLOCK, probes=8,
         data_path = os.path.join(out_dir, "onnx", data_name)
         if os.path.exists(data_path) and not use_external:
             os.remove(data_path)  # a stale external file from an earlier export
-        onnx_model = build_graph(model, dtype, external=(data_path, data_name) if use_external else None, block=block)
+        onnx_model = build_graph(model, dtype, external=(data_path, data_name) if use_external else None, block=block,
+                                 q4_head_bits=q4_head_bits)
         onnx.save(onnx_model, path)
         del onnx_model
         if use_external:
@@ -487,7 +508,7 @@ def export(ckpt_dir, out_dir, dtypes, external="auto", block=Q4_BLOCK, probes=8,
             # are kept, the weights replaced in place, and the checkpoint read again if needed.
             if reference is None:
                 reference = probe_outputs(model, prompts, answers)
-            err = compare_probes(reference, probe_outputs(dequantize_for(model, dtype, block), prompts, answers),
+            err = compare_probes(reference, probe_outputs(dequantize_for(model, dtype, block, q4_head_bits), prompts, answers),
                                  len(prompts))
             if dtype != dtypes[-1]:
                 del model
@@ -522,6 +543,8 @@ def main():
     p.add_argument("--external-data", default="auto", choices=["auto", "always", "never"],
                    help="fp32 initializers in onnx/model.onnx_data (auto: when the model is near 2 GB)")
     p.add_argument("--block-size", type=int, default=Q4_BLOCK, help="q4 block length along the input dimension")
+    p.add_argument("--q4-head-bits", type=int, choices=[8, 4], default=8,
+                   help="q4's embedding and tied lm_head: int8 (default, more exact) or the 4-bit table")
     p.add_argument("--probe-prompts", type=int, default=8, help="prompts for the quantization error")
     p.add_argument("--no-report", dest="report", action="store_false", help="skip the quantization error")
     p.add_argument("--json", help="also write the per-dtype results (size, seconds, error) here")
@@ -531,7 +554,7 @@ def main():
         sys.exit("export.py: --block-size must be a power of two >= 16 (MatMulNBits)")
     torch.set_num_threads(args.threads)
     results = export(args.checkpoint, args.out, [d.strip() for d in args.dtypes.split(",") if d.strip()],
-                     args.external_data, args.block_size, args.probe_prompts, args.report)
+                     args.external_data, args.block_size, args.probe_prompts, args.report, args.q4_head_bits)
     if args.json:
         with open(args.json, "w", encoding="utf-8") as f:
             json.dump({"results": results, "peak_rss_mb": round(peak_rss_mb(), 1)}, f, indent=2)

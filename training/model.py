@@ -268,7 +268,22 @@ class Qwen3ForCausalLM(nn.Module):
         elif num_logits_to_keep > 0:
             x = x[:, -num_logits_to_keep:]
         x = self.model.norm(x)
+        if getattr(self, "quantize_head_input", False):
+            x = dynamic_quantize_round_trip(x)
         return F.linear(x, self.lm_head_weight), presents
+
+
+def dynamic_quantize_round_trip(x):
+    """What ONNX DynamicQuantizeLinear + MatMulInteger do to a matmul's input, in float: one uint8
+    scale and zero point for the whole tensor (range widened to include 0), round half to even.
+    Set `model.quantize_head_input` to reproduce exports whose lm_head multiplies as integers."""
+    lo, hi = torch.clamp(x.min(), max=0), torch.clamp(x.max(), min=0)
+    scale = (hi - lo) / 255
+    if scale == 0:
+        return x
+    zero = torch.clamp(torch.round(-lo / scale), 0, 255)
+    q = torch.clamp(torch.round(x / scale) + zero, 0, 255)
+    return (q - zero) * scale
 
 
 def default_position_ids(attention_mask):

@@ -29,7 +29,7 @@ import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from model import load_checkpoint, default_position_ids  # noqa: E402
-from export import dequantize_for  # noqa: E402
+from export import Q4_BLOCK, dequantize_for  # noqa: E402
 from lora import load_adapter  # noqa: E402
 
 
@@ -51,6 +51,7 @@ def main():
     p.add_argument("--checkpoint", required=True)
     p.add_argument("--dequantize", choices=["int8", "q4", "q4f16"],
                    help="use the weights of export.py's quantized graph")
+    p.add_argument("--block-size", type=int, default=Q4_BLOCK, help="q4 block size the export used")
     p.add_argument("--adapter", help="PEFT LoRA adapter folder applied, unmerged, to the checkpoint")
     p.add_argument("--ids", required=True, help="JSON with input_ids, attention_mask, step_ids")
     p.add_argument("--out", required=True, help="output prefix: PREFIX.json and PREFIX.f32")
@@ -65,7 +66,7 @@ def main():
         load_adapter(model, args.adapter)
         model.eval()
     if args.dequantize:
-        dequantize_for(model, args.dequantize)
+        dequantize_for(model, args.dequantize, args.block_size)
     with open(args.ids, encoding="utf-8") as f:
         fx = json.load(f)
     mask = fx.get("attention_mask") or [[1] * len(r) for r in fx["input_ids"]]

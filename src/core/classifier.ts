@@ -87,13 +87,11 @@ interface StepOutput {
 }
 
 /** Rows of a batch after the message step: what the branch-point steps continue from. */
-interface MessageState {
-  present: KeyValues;
+interface MessageState extends StepOutput {
   /** Attention mask over prefix + padded message, one row per message. */
   mask: number[][];
   /** Position of each row's last token. */
   lastPosition: number[];
-  rootLogits: Float32Array[];
 }
 
 /**
@@ -342,17 +340,10 @@ export class IntentClassifier {
     const past = await this.prefixCache(prompts.length);
     throwIfAborted(signal);
     const step = await this.step(inputIds, mask, positions, past);
-    const state: MessageState = {
-      present: step.present,
-      mask,
-      lastPosition: messages.map((ids) => prefixLength + ids.length - 1),
-      rootLogits: step.logits,
-    };
-    try {
-      return await this.scoreBranchPoints(state, signal);
-    } finally {
-      disposeAll(state.present);
-    }
+    return this.scoreBranchPoints(
+      { ...step, mask, lastPosition: messages.map((ids) => prefixLength + ids.length - 1) },
+      signal,
+    );
   }
 
   private async scoreEachUncached(
@@ -377,22 +368,13 @@ export class IntentClassifier {
     throwIfAborted(signal);
     const mask = [ids.map(() => 1)];
     const step = await this.step([ids], mask, [ids.map((_, index) => index)], undefined);
-    const state: MessageState = {
-      present: step.present,
-      mask,
-      lastPosition: [ids.length - 1],
-      rootLogits: step.logits,
-    };
-    try {
-      return await this.scoreBranchPoints(state, signal);
-    } finally {
-      disposeAll(state.present);
-    }
+    return this.scoreBranchPoints({ ...step, mask, lastPosition: [ids.length - 1] }, signal);
   }
 
   /**
    * Runs the model once per branch point below the root (feeding the point's path after each
-   * message), then reads every label's constrained log-probability off the trie.
+   * message), then reads every label's constrained log-probability off the trie. Disposes the
+   * message's cache when done.
    */
   private async scoreBranchPoints(
     state: MessageState,
@@ -401,21 +383,25 @@ export class IntentClassifier {
     const rows = state.mask.length;
     const logitsByNode = new Map<TrieNode, Float32Array[]>();
     let decodeSteps = 0;
-    for (const node of this.trie.branchPoints) {
-      if (node.path.length === 0) {
-        logitsByNode.set(node, state.rootLogits);
-        continue;
+    try {
+      for (const node of this.trie.branchPoints) {
+        if (node.path.length === 0) {
+          logitsByNode.set(node, state.logits);
+          continue;
+        }
+        throwIfAborted(signal);
+        const inputIds = state.mask.map(() => [...node.path]);
+        const mask = state.mask.map((row) => [...row, ...node.path.map(() => 1)]);
+        const positions = state.lastPosition.map((last) =>
+          node.path.map((_, index) => last + 1 + index),
+        );
+        const step = await this.step(inputIds, mask, positions, state.present);
+        disposeAll(step.present);
+        logitsByNode.set(node, step.logits);
+        decodeSteps += 1;
       }
-      throwIfAborted(signal);
-      const inputIds = state.mask.map(() => [...node.path]);
-      const mask = state.mask.map((row) => [...row, ...node.path.map(() => 1)]);
-      const positions = state.lastPosition.map((last) =>
-        node.path.map((_, index) => last + 1 + index),
-      );
-      const step = await this.step(inputIds, mask, positions, state.present);
-      disposeAll(step.present);
-      logitsByNode.set(node, step.logits);
-      decodeSteps += 1;
+    } finally {
+      disposeAll(state.present);
     }
     const logProbs = Array.from({ length: rows }, (_, row) =>
       this.trie.labelLogProbs((node) => {

@@ -43,10 +43,12 @@ const messages = [
 
 beforeAll(async () => {
   configureRuntime({ modelRoot: PUBLIC_MODELS });
+  // The raw model: the folder's calibration.json is exercised by the CLI tests.
   classifier = await IntentClassifier.load({
     modelId: DEMO_MODEL_ID,
     device: 'cpu',
     dtype: 'int8',
+    calibration: null,
   });
   tokenizer = await AutoTokenizer.from_pretrained(DEMO_MODEL_ID);
   model = await AutoModelForCausalLM.from_pretrained(DEMO_MODEL_ID, {

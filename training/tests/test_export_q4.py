@@ -64,7 +64,7 @@ class TestQ4(unittest.TestCase):
     def test_dequantize_model_touches_matrices_only(self):
         m = tiny_model()
         before = {k: v.clone() for k, v in m.state_dict().items()}
-        export.dequantize_for(m, "q4")
+        export.dequantize_for(m, "q4f16", q4_head_bits=4)
         for k, v in m.state_dict().items():
             self.assertEqual(torch.equal(v, before[k]), v.dim() != 2, k)
 
@@ -75,15 +75,24 @@ class TestQ4Graphs(unittest.TestCase):
         for dtype, float_type in (("q4", TensorProto.FLOAT), ("q4f16", TensorProto.FLOAT16)):
             g = export.build_graph(m, dtype).graph
             ops = [n.op_type for n in g.node]
-            self.assertEqual(ops.count("MatMulNBits"), 2 * 7 + 1, dtype)  # 7 linears per layer + lm_head
             self.assertNotIn("GatherBlockQuantized", ops)  # onnxruntime-web WASM lacks it
             nbits = [n for n in g.node if n.op_type == "MatMulNBits"]
             self.assertTrue(all(n.domain == "com.microsoft" for n in nbits))
-            # the lookup and the tied lm_head share one 4-bit table
-            table = "model.embed_tokens.weight.q4"
+            # 7 linears per layer in 4 bits; the lookup and the tied lm_head share one int8 table,
+            # the head multiplying as integers
+            self.assertEqual(len(nbits), 2 * 7, dtype)
+            self.assertEqual(ops.count("MatMulInteger"), 1)
+            table = "model.embed_tokens.weight.int8"
             self.assertEqual(sum(1 for i in g.initializer if i.name == table), 1)
-            self.assertIn(table, [n.input[1] for n in nbits])
             self.assertIn(table, [n.input[0] for n in g.node if n.op_type == "Gather"])
+            self.assertIn(table, [n.input[0] for n in g.node if n.op_type == "Transpose"])
+            # --q4-head-bits 4: one 4-bit table for the lookup and the head (MatMulNBits)
+            g4 = export.build_graph(m, dtype, q4_head_bits=4).graph
+            nbits4 = [n for n in g4.node if n.op_type == "MatMulNBits"]
+            self.assertEqual(len(nbits4), 2 * 7 + 1, dtype)
+            table4 = "model.embed_tokens.weight.q4"
+            self.assertIn(table4, [n.input[1] for n in nbits4])
+            self.assertIn(table4, [n.input[0] for n in g4.node if n.op_type == "Gather"])
             types = {v.name: v.type.tensor_type.elem_type for v in list(g.input) + list(g.output)}
             self.assertEqual(types["past_key_values.0.key"], float_type)
             self.assertEqual(types["present.1.value"], float_type)
