@@ -25,6 +25,7 @@ import {
   TRAINING_BUILD,
 } from '../../scripts/lib/paths';
 import { CEILING_SHAPES, type CeilingModel } from './ceiling';
+import { writeFormatted } from '../../scripts/lib/write-formatted';
 import { renderBenchmarkChart } from './chart';
 import { withPeakBrowserMemory } from './memory';
 import {
@@ -71,8 +72,8 @@ function sample(perIntent: number): LabelledMessage[] {
   });
 }
 const demoMessages = quick ? sample(2) : allMessages;
-const webgpuMessages = sample(quick ? 1 : 2);
-const realSizeMessages = sample(1).slice(0, quick ? 2 : 6);
+const webgpuMessages = sample(1);
+const realSizeMessages = sample(1).slice(0, quick ? 2 : 4);
 
 const HEADER = [
   'runtime',
@@ -371,7 +372,7 @@ if (reportOnly) {
 
 // ── report ────────────────────────────────────────────────────────────────
 const report = { date: new Date().toISOString(), quick, ceilings, rows, failures };
-writeFileSync(join(DOCS, 'benchmarks.json'), `${JSON.stringify(report, null, 2)}\n`);
+await writeFormatted(join(DOCS, 'benchmarks.json'), JSON.stringify(report));
 writeFileSync(
   join(DOCS, 'benchmarks.svg'),
   renderBenchmarkChart(
@@ -382,7 +383,7 @@ writeFileSync(
     })),
   ),
 );
-writeFileSync(join(DOCS, 'benchmarks.md'), renderMarkdown(rows));
+await writeFormatted(join(DOCS, 'benchmarks.md'), renderMarkdown(rows));
 console.log(renderTable(rows));
 log('wrote docs/benchmarks.md, docs/benchmarks.json, docs/benchmarks.svg');
 
