@@ -48,9 +48,12 @@ import {
 const quick = process.argv.includes('--quick');
 /** Re-renders the documents from the last run's rows without measuring again. */
 const reportOnly = process.argv.includes('--report-only');
+/** Keeps the cases a stopped run finished (saved after each one) and measures only the rest. */
+const resume = process.argv.includes('--resume');
 const OUT = join(TRAINING_BUILD, 'bench-engine');
 const REAL_SIZE_ROOT = join(TRAINING_BUILD, 'real-size');
 const REAL_SIZE_ID = 'model';
+const NODE = 'Node (onnxruntime-node, CPU)';
 /** q4 and int8 as the issue asks; q8 (integer matmuls) is the one that is fast in WASM. */
 const REAL_SIZE_DTYPES: DataType[] = ['q4', 'int8', 'q8'];
 /** Zero-shot (a long system prompt) is measured with the browser's real-size format. */
@@ -106,6 +109,23 @@ interface Row {
 const rows: Row[] = [];
 /** Cases that could not run (e.g. out of memory), reported as such. */
 const failures: { runtime: string; dtype: DataType; prompt: string; error: string }[] = [];
+const lastRun = join(OUT, 'last-run.json');
+
+/** Adds a measured case and saves the run so far, so a stopped run can `--resume`. */
+function record(row: Row): void {
+  rows.push(row);
+  writeFileSync(lastRun, JSON.stringify({ rows, ceilings, failures }));
+}
+
+function measured(runtime: string, model: string, dtype: DataType, prompt: string): boolean {
+  return rows.some(
+    (row) =>
+      row.runtime === runtime &&
+      row.model === model &&
+      row.dtype === dtype &&
+      row.prompt === prompt,
+  );
+}
 /** Per runtime: GFLOP/s of the fp32 MatMul (the ceiling) and of 4-bit MatMulNBits (see ceiling.ts). */
 const ceilings: Record<string, Record<CeilingModel, number>> = {};
 
@@ -141,7 +161,7 @@ async function measure(): Promise<void> {
     const naive = runNode(['naive', file]);
     const engine = runNode(['engine', file]);
     return {
-      runtime: 'Node (onnxruntime-node, CPU)',
+      runtime: NODE,
       model: benchCase.modelId,
       dtype: benchCase.dtype,
       prompt: benchCase.prompt,
@@ -168,22 +188,27 @@ async function measure(): Promise<void> {
     catalog,
   };
 
-  log('Node: MatMul ceilings');
-  ceilings.node = Object.fromEntries(
-    ceilingModels.map((model) => [
-      model,
-      (runNode(['--ceiling', model, OUT]).result as { gflops: number }).gflops,
-    ]),
-  ) as Record<CeilingModel, number>;
-  log(`Node: demo model, ${demoMessages.length} messages`);
-  rows.push(nodeCase(PUBLIC_MODELS, demoCase, demoMessages));
+  if (!('node' in ceilings)) {
+    log('Node: MatMul ceilings');
+    ceilings.node = Object.fromEntries(
+      ceilingModels.map((model) => [
+        model,
+        (runNode(['--ceiling', model, OUT]).result as { gflops: number }).gflops,
+      ]),
+    ) as Record<CeilingModel, number>;
+  }
+  if (!measured(NODE, DEMO_MODEL_ID, demoCase.dtype, demoCase.prompt)) {
+    log(`Node: demo model, ${demoMessages.length} messages`);
+    record(nodeCase(PUBLIC_MODELS, demoCase, demoMessages));
+  }
   if (realSizeReady) {
     for (const dtype of realSizeDtypes) {
       for (const prompt of ['fine-tuned', 'zero-shot'] as const) {
         if (prompt === 'zero-shot' && dtype !== ZERO_SHOT_DTYPE) continue;
+        if (measured(NODE, REAL_SIZE_ID, dtype, prompt)) continue;
         log(`Node: real size ${dtype} ${prompt}, ${realSizeMessages.length} messages`);
         try {
-          rows.push(
+          record(
             nodeCase(
               REAL_SIZE_ROOT,
               { ...demoCase, modelId: REAL_SIZE_ID, dtype, prompt },
@@ -292,6 +317,7 @@ async function measure(): Promise<void> {
         log(`${config.name}: ${JSON.stringify(environment)}`);
       };
       const run = async (benchCase: BenchCase, messages: LabelledMessage[], model: string) => {
+        if (measured(config.name, model, benchCase.dtype, benchCase.prompt)) return;
         log(
           `${config.name}: ${model} ${benchCase.dtype} ${benchCase.prompt}, ${messages.length} messages`,
         );
@@ -307,7 +333,7 @@ async function measure(): Promise<void> {
           ] as const),
         );
         if (!naive || !engine) throw new Error('the bench page is not ready');
-        rows.push({
+        record({
           runtime: config.name,
           model,
           dtype: benchCase.dtype,
@@ -318,13 +344,13 @@ async function measure(): Promise<void> {
         });
       };
       await open('/models/');
-      if (!config.webgpu) {
-        const measured: Partial<Record<CeilingModel, number>> = {};
+      if (!config.webgpu && !(config.name in ceilings)) {
+        const measuredCeilings: Partial<Record<CeilingModel, number>> = {};
         for (const model of ceilingModels) {
           const ceiling = await page.evaluate((name) => window.fenliuBench?.ceiling(name), model);
-          if (ceiling) measured[model] = ceiling.gflops;
+          if (ceiling) measuredCeilings[model] = ceiling.gflops;
         }
-        ceilings[config.name] = measured as Record<CeilingModel, number>;
+        ceilings[config.name] = measuredCeilings as Record<CeilingModel, number>;
       }
       const browserDemoCase = { ...demoCase, device: config.device };
       await run(browserDemoCase, config.webgpu ? webgpuMessages : demoMessages, DEMO_MODEL_ID);
@@ -355,8 +381,7 @@ async function measure(): Promise<void> {
   }
 }
 
-const lastRun = join(OUT, 'last-run.json');
-if (reportOnly) {
+if (reportOnly || resume) {
   const saved = JSON.parse(readFileSync(lastRun, 'utf8')) as {
     rows: Row[];
     ceilings: Record<string, Record<CeilingModel, number>>;
@@ -365,7 +390,8 @@ if (reportOnly) {
   rows.push(...saved.rows);
   failures.push(...(saved.failures ?? []));
   Object.assign(ceilings, saved.ceilings);
-} else {
+}
+if (!reportOnly) {
   await measure();
   writeFileSync(lastRun, JSON.stringify({ rows, ceilings, failures }));
 }
