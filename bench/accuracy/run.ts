@@ -8,9 +8,9 @@
  *
  * For each dataset every system trains on the same training rows and answers the same test rows,
  * one message at a time, in this Node process (fenliu through its own pipeline: see ours.ts).
- * Prints a table, writes OUT/accuracy.json and rewrites the table in OUT/accuracy.md (OUT:
- * docs). `--limit` (test rows per file) and `--steps` make quick smoke runs, whose OUT defaults
- * to training/build/bench instead.
+ * Prints a table, writes OUT/accuracy.json and rewrites the table in OUT/accuracy.md. OUT is
+ * docs/ for the full default run only; a partial one (other --datasets or --systems, or a smoke
+ * run with --limit, test rows per file, and --steps) writes to training/build/bench/ instead.
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
@@ -83,8 +83,13 @@ const systems = values.systems.split(',').map((name) => {
 });
 const limit = values.limit === undefined ? Infinity : Number(values.limit);
 const stepsOverride = values.steps === undefined ? undefined : Number(values.steps);
-const smoke = values.limit !== undefined || stepsOverride !== undefined;
-const outDir = values.out ?? (smoke ? BENCH_BUILD : join(REPO_ROOT, 'docs'));
+/** The full default run: the only one whose results replace docs/accuracy.{md,json} by default. */
+const fullRun =
+  values.limit === undefined &&
+  stepsOverride === undefined &&
+  values.datasets === DEFAULT_DATASETS.join(',') &&
+  values.systems === SYSTEMS.join(',');
+const outDir = values.out ?? (fullRun ? join(REPO_ROOT, 'docs') : BENCH_BUILD);
 
 /** Answers `examples` one message at a time, timing each call. */
 async function answerAll(
@@ -256,7 +261,7 @@ for (const spec of specs) {
       loadAverageAtEnd: loadavg(),
       node: process.version,
     },
-    smoke,
+    fullRun,
     datasets,
     results: rows,
   };
