@@ -189,10 +189,13 @@ function embedBuilds(): Plugin {
     apply: 'build',
     async closeBundle() {
       for (const target of ['script-tag', 'react'] as const) await build(embedConfig(target));
-      for (const example of ['custom-element', 'script-tag']) {
+      for (const example of ['custom-element', 'script-tag', 'csp']) {
         const target = join(DIST, 'examples', example);
         mkdirSync(target, { recursive: true });
-        copyFileSync(join(ROOT, 'examples', example, 'index.html'), join(target, 'index.html'));
+        // NOTE: every file: the strict-CSP page's script and stylesheet are files beside it.
+        for (const file of readdirSync(join(ROOT, 'examples', example))) {
+          copyFileSync(join(ROOT, 'examples', example, file), join(target, file));
+        }
       }
     },
   };

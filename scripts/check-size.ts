@@ -17,14 +17,20 @@ import { REPO_ROOT } from './lib/paths';
 const DIST = join(REPO_ROOT, 'dist');
 const KB = 1000;
 
-/** Gzip budgets in bytes. Raise one only with a reason in the commit message. */
+/**
+ * Gzip budgets in bytes. Raise one only with a reason in the commit message. (Issue 5 raised the
+ * widget's three by 10 kB each: tool calls bring argument validation with its own regular-
+ * expression engine, ~7 kB, the executor and the escalation client. Issue 7 raised the React
+ * component's by 2 kB: the send queue, the worker's supervision and restart, the download retry
+ * and the fault messages in two languages added ~2.4 kB.)
+ */
 const BUDGETS = {
   /** Demo page: React + the widget, everything but the worker. */
-  demoWidget: 95 * KB,
+  demoWidget: 105 * KB,
   /** dist/embed/fenliu-chat.js: React + the widget + the custom element. */
-  scriptTag: 100 * KB,
+  scriptTag: 110 * KB,
   /** dist/embed/react/fenliu-react.js: the widget only (React is the host's). */
-  reactComponent: 20 * KB,
+  reactComponent: 32 * KB,
   /** The worker: transformers.js + onnxruntime-web's JS (the wasm binary is served apart). */
   worker: 200 * KB,
 };

@@ -1,6 +1,7 @@
 /**
  * Writes fenliu.json into an exported model folder, from the prepared data's meta.json and the
- * training log, so the folder says what it answers with and how it was prompted.
+ * training log, so the folder says what it answers with, which tools its intents call (with the
+ * catalog's declarations) and how it was prompted.
  *
  *   npx tsx scripts/write-model-card.ts --data training/build/demo \
  *     --checkpoint training/build/demo/checkpoint --model public/models/fenliu-demo --dtypes int8
@@ -25,17 +26,26 @@ if (!values.data || !values.checkpoint || !values.model || !values.dtypes) {
 const modelDir = resolve(values.model);
 const meta = JSON.parse(readFileSync(join(resolve(values.data), 'meta.json'), 'utf8')) as Pick<
   ModelCard,
-  'labels' | 'intents' | 'fallbackIntent' | 'system'
+  'labels' | 'intents' | 'fallbackIntent' | 'system' | 'tools'
 > & { catalog: string };
 const logPath = join(resolve(values.checkpoint), 'train_log.json');
 const log = existsSync(logPath)
   ? (JSON.parse(readFileSync(logPath, 'utf8')) as Record<string, unknown>)
   : {};
 
+/** Greedy exact match of the tool calls and replies, without the misses train.py lists. */
+const generation = Object.fromEntries(
+  Object.entries((log.generation ?? {}) as Record<string, Record<string, unknown>>).map(
+    ([split, { exact, n, per_label }]) => [split, { exact, n, per_label }],
+  ),
+);
+
 const card: ModelCard = {
   format: 1,
   labels: meta.labels,
   intents: meta.intents,
+  // Data prepared before tools existed has none.
+  tools: meta.tools ?? [],
   fallbackIntent: meta.fallbackIntent,
   system: meta.system,
   dtypes: values.dtypes.split(','),
@@ -44,6 +54,7 @@ const card: ModelCard = {
     args: log.args,
     wall_seconds: log.wall_seconds,
     accuracy: log.accuracy,
+    ...(Object.keys(generation).length > 0 ? { generation } : {}),
   },
 };
 const text = JSON.stringify(card, null, 2) + '\n';

@@ -3,12 +3,20 @@
  * that makes the page work with the server stopped, and URL switches for tests and power users:
  * `?device=wasm|webgpu`, `?lang=en|zh`, `?theme=light|dark`, `?model=<id>`,
  * `?simulate-webgpu-failure=fail-creation|lose-device` (tests of the WASM fallback),
- * `?test-storage-quota=<bytes>` (tests of the refused model cache).
+ * `?dtype=<precision>`, `?simulate-fault=crash|hang` and `?call-timeout-ms=<ms>` (tests of the worker's restart),
+ * `?test-storage-quota=<bytes>` (tests of the refused model cache), `?model-replies=1` (the model
+ * writes the reply after a tool ran), `?escalation-url=<chat-completions URL>&escalation-model=<id>`
+ * (hand-overs go to that OpenAI-compatible endpoint; without them the page says no hand-over is
+ * configured). The demo's tools act on a shop kept in IndexedDB, seeded with demo orders.
  */
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
-import type { WebGpuFailure } from '../workers/classifier.worker';
+import type { WebGpuFailure, WorkerFault } from '../workers/classifier.worker';
 import { FenliuChat } from './embed/FenliuChat';
+import type { EscalationConfig } from './escalation/handler';
+import { createDemoTools } from './tools/demo/tools';
+import { templateReply } from './tools/demo/replies';
+import { demoShopStore } from './tools/demo/store';
 import { setUpOffline, type OfflineSetup } from './sw/register';
 import { parseLanguage, parseTheme, strings } from './ui/i18n';
 
@@ -17,8 +25,20 @@ const root = document.getElementById('root');
 if (!root) throw new Error('index.html has no #root');
 const base = new URL(import.meta.env.BASE_URL, location.href).href;
 
+const demoTools = createDemoTools(demoShopStore());
+
+function escalationFromUrl(): EscalationConfig | null {
+  const url = params.get('escalation-url');
+  const model = params.get('escalation-model');
+  return url && model ? { kind: 'chat-completions', url, model } : null;
+}
+
 function webGpuFailure(value: string | null): WebGpuFailure | undefined {
   return value === 'fail-creation' || value === 'lose-device' ? value : undefined;
+}
+
+function workerFault(value: string | null): WorkerFault | undefined {
+  return value === 'crash' || value === 'hang' ? value : undefined;
 }
 
 async function start(): Promise<void> {
@@ -36,6 +56,8 @@ async function start(): Promise<void> {
   const language = params.get('lang');
   const theme = params.get('theme');
   const simulate = webGpuFailure(params.get('simulate-webgpu-failure'));
+  const fault = workerFault(params.get('simulate-fault'));
+  const callTimeoutMs = Number(params.get('call-timeout-ms') ?? NaN);
   const refused = offline.plan && !offline.plan.cacheModel;
   createRoot(root as HTMLElement).render(
     <StrictMode>
@@ -47,7 +69,16 @@ async function start(): Promise<void> {
         {...(language !== null && { language: parseLanguage(language) })}
         {...(theme !== null && { theme: parseTheme(theme) })}
         {...(simulate !== undefined && { simulateWebGpuFailure: simulate })}
+        {...(fault !== undefined && { simulateFault: fault })}
+        {...(params.get('dtype') !== null && { dtype: params.get('dtype') ?? '' })}
+        {...(callTimeoutMs > 0 && { callTimeoutMs })}
         persistKey="demo"
+        // The service worker caches the model (or, refused, the page runs from memory).
+        browserCache={false}
+        tools={demoTools}
+        toolReply={templateReply}
+        modelReplies={params.get('model-replies') === '1'}
+        escalation={escalationFromUrl()}
         {...(refused && {
           notice: `${strings(parseLanguage(language ?? document.documentElement.lang)).notPersisted} (${offline.plan?.reason ?? ''})`,
         })}

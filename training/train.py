@@ -5,13 +5,17 @@ scripts/prepare-training-data.ts wrote (so training and serving share one prompt
     GLIBC_TUNABLES=glibc.malloc.hugetlb=1 /usr/bin/python3 training/train.py \
         --data training/build/demo --out training/build/demo-ckpt
 
-DATA holds train.jsonl (and optionally valid.jsonl, test.jsonl) with rows
-{"input_ids", "answer_start", "label"} and meta.json {"labels", ...}. The loss covers only the
-answer tokens input_ids[answer_start:] (the label's tokens then <|im_end|>).
+DATA holds train.jsonl (and optionally valid.jsonl, test.jsonl, tool_test.jsonl,
+reply_test.jsonl) with rows {"input_ids", "answer_start", "label"} and meta.json {"labels", ...}.
+The loss covers only the answer tokens input_ids[answer_start:]: the label's tokens then
+<|im_end|>; for an intent bound to a tool the label, "\n" and the <tool_call> block (such a row
+says in "label_tokens" how many answer tokens the label part is); for a reply-step row
+("kind": "reply", prompt = the tool's result) the reply text.
 
 Prints `step N | loss L | lr R | T s` every --log-every steps, then per split the accuracy of
-greedy generation (what the runtime classifier does) and of the argmax over the labels' full
-token sequences. Writes OUT/config.json, OUT/model.safetensors (fp32, Hugging Face names, the
+greedy generation (what the runtime classifier does) and of the argmax over the labels' token
+sequences; on tool_test the exact match of the whole greedy answer (label and call) and on
+reply_test of the greedy reply. Writes OUT/config.json, OUT/model.safetensors (fp32, Hugging Face names, the
 tied embedding once) and OUT/train_log.json (args, per-step loss, wall seconds, accuracies).
 
 NOTE: without GLIBC_TUNABLES=glibc.malloc.hugetlb=1 every tensor over 32 MB (the [N, 151936]
@@ -36,6 +40,8 @@ import char_embedding  # noqa: E402
 
 USER_TURN = (151644, 872, 198)   # "<|im_start|>user\n": the user's message follows it
 IM_END = 151645
+DIGITS = range(15, 25)           # "0" .. "9": Qwen3's tokenizer writes every digit as its own token
+SPLITS = ("train", "valid", "test", "tool_test", "reply_test")
 
 
 def get_args(argv=None):
@@ -67,6 +73,18 @@ def get_args(argv=None):
     p.add_argument("--embed-dropout", type=float, default=0.1, help="dropout on token embeddings")
     p.add_argument("--token-drop", type=float, default=0.25,
                    help="chance to delete each token of the user's message (augmentation)")
+    p.add_argument("--resample-digits", type=int, default=0, metavar="N",
+                   help="each time a row is used, replace every run of at least N digits (an order "
+                        "id) by random digits, the same run by the same digits wherever it occurs "
+                        "(message, call, tool result, reply): the model must copy ids, not recall "
+                        "them (0: off)")
+    p.add_argument("--copy-weight", type=int, default=1, metavar="W",
+                   help="use each row whose answer copies from its prompt (a tool call with "
+                        "arguments, a reply) W times per epoch: copying is learned far more slowly "
+                        "than classifying")
+    p.add_argument("--sampled-softmax", type=int, default=0, metavar="K",
+                   help="train the head on the tokens of the training data plus K tokens drawn per "
+                        "step from the rest of the vocabulary (see SampledHead; 0: full softmax)")
     p.add_argument("--train-unseen-rows", action="store_true",
                    help="let Adam move embedding rows of tokens absent from train.jsonl (default: frozen)")
     # run
@@ -82,7 +100,7 @@ def get_args(argv=None):
     p.add_argument("--log-every", type=int, default=20)
     p.add_argument("--eval-every", type=int, default=0, help="valid first-token accuracy every N steps (0: off)")
     p.add_argument("--eval-batch-size", type=int, default=64)
-    p.add_argument("--eval-splits", default="train,valid,test",
+    p.add_argument("--eval-splits", default="train,valid,test,tool_test,reply_test",
                    help="splits to score at the end (the train split's label argmax takes ~1 min)")
     return p.parse_args(argv)
 
@@ -99,7 +117,7 @@ def load_data(data_dir):
     with open(os.path.join(data_dir, "meta.json"), encoding="utf-8") as f:
         meta = json.load(f)
     splits = {}
-    for name in ("train", "valid", "test"):
+    for name in SPLITS:
         path = os.path.join(data_dir, name + ".jsonl")
         if os.path.exists(path):
             splits[name] = read_jsonl(path)
@@ -113,12 +131,32 @@ def load_data(data_dir):
     return meta, splits
 
 
+def is_reply(row):
+    return row.get("kind") == "reply"
+
+
+def copies(row):
+    """Whether the row's answer copies from its prompt: a tool call with arguments, a reply."""
+    return is_reply(row) or row.get("arguments", 0) > 0
+
+
+def label_part(row):
+    """The answer tokens classification decides: the whole answer (label + <|im_end|>), or for a
+    tool intent the label, "\n" and <tool_call> (the call's arguments follow)."""
+    a = row["answer_start"]
+    n = row.get("label_tokens")
+    return row["input_ids"][a:a + n] if n else row["input_ids"][a:]
+
+
 def label_answers(meta, rows):
-    """{label: answer ids (label tokens + <|im_end|>)} taken from the data itself, so they are
-    exactly the tokenizer's; each label must be answered the same way in every row."""
+    """{label: the answer tokens classification decides (label_part)} taken from the data itself,
+    so they are exactly the tokenizer's; each label must start its answer the same way in every
+    row. Reply-step rows are not classification and are left out."""
     answers = {}
     for r in rows:
-        ans = tuple(r["input_ids"][r["answer_start"]:])
+        if is_reply(r):
+            continue
+        ans = tuple(label_part(r))
         if answers.setdefault(r["label"], ans) != ans:
             sys.exit(f"train.py: label {r['label']!r} has two different token sequences")
     missing = [l for l in meta["labels"] if l not in answers]
@@ -141,18 +179,56 @@ def user_span(ids, answer_start):
 
 def augment(row, rng, p):
     """Token dropout on the user's message only: deleting a few sub-words forces the model to use
-    every cue of the message instead of memorising one token per example (measured: README)."""
+    every cue of the message instead of memorising one token per example (measured: README).
+    Tokens the answer's tool call copies (an order id's digits, an address) are never deleted,
+    so the call stays true to the message; reply-step rows are left as they are (their last
+    "user" turn is the tool's result)."""
     ids, a = row["input_ids"], row["answer_start"]
-    span = user_span(ids, a) if p > 0 else None
+    span = user_span(ids, a) if p > 0 and not is_reply(row) else None
     if span is None or span[1] - span[0] < 2:
         return ids, a
     b, e = span
     keep = rng.random(e - b) >= p
+    if row.get("label_tokens"):
+        copied = set(ids[a + row["label_tokens"]:])
+        keep |= np.array([t in copied for t in ids[b:e]], dtype=bool)
     if not keep.any():
         keep[rng.integers(e - b)] = True
     msg = [t for t, k in zip(ids[b:e], keep) if k]
     removed = (e - b) - len(msg)
     return ids[:b] + msg + ids[e:], a - removed
+
+
+def digit_runs(ids, min_len):
+    """[(begin, end)] of the maximal runs of at least min_len digit tokens."""
+    runs, b = [], None
+    for i, t in enumerate(list(ids) + [-1]):
+        if t in DIGITS:
+            b = i if b is None else b
+        else:
+            if b is not None and i - b >= min_len:
+                runs.append((b, i))
+            b = None
+    return runs
+
+
+def resample_digits(row, rng, min_len):
+    """A copy of row whose digit runs of at least min_len (order ids, tracking numbers) are fresh
+    random digits: equal runs get equal new digits, so an id the answer copies from the message
+    (or a reply from the tool's result) still matches. Lengths do not change."""
+    if min_len <= 0:
+        return row
+    ids = row["input_ids"]
+    runs = digit_runs(ids, min_len)
+    if not runs:
+        return row
+    new_ids, fresh = list(ids), {}
+    for b, e in runs:
+        old = tuple(ids[b:e])
+        if old not in fresh:
+            fresh[old] = [DIGITS[0] + int(d) for d in rng.integers(0, 10, e - b)]
+        new_ids[b:e] = fresh[old]
+    return dict(row, input_ids=new_ids)
 
 
 def make_batch(seqs, pad_id=ENDOFTEXT_ID):
@@ -172,10 +248,59 @@ def make_batch(seqs, pad_id=ENDOFTEXT_ID):
     return ids_t, mask, (torch.tensor(bi), torch.tensor(ti)), torch.tensor(targets)
 
 
-def answer_loss(model, seqs):
+def answer_loss(model, seqs, head=None):
+    """Mean cross-entropy of the answer tokens; with `head` (a SampledHead) over its candidate
+    tokens instead of the whole vocabulary."""
     ids, mask, at, targets = make_batch(seqs)
-    logits, _ = model(ids, attention_mask=mask, logits_at=at)
-    return F.cross_entropy(logits, targets)
+    if head is None:
+        logits, _ = model(ids, attention_mask=mask, logits_at=at)
+        return F.cross_entropy(logits, targets)
+    return head.loss(answer_hidden(model, ids, mask, at), targets)
+
+
+def answer_hidden(model, ids, mask, at):
+    """The final-norm hidden states at the answer positions `at`, without the model's own
+    full-vocabulary head: a forward hook keeps the norm's output and hands the head zero rows."""
+    kept = {}
+
+    def keep(module, inputs, output):
+        kept["x"] = output
+        return output[:0]
+
+    hook = model.model.norm.register_forward_hook(keep)
+    try:
+        model(ids, attention_mask=mask, logits_at=at)
+    finally:
+        hook.remove()
+    return kept["x"]
+
+
+class SampledHead:
+    """Sampled softmax for the tied head. Every token of the training data is a candidate at every
+    step (the targets are among them), plus `k` tokens drawn afresh each step from the rest of the
+    vocabulary, whose logits get log(rest / k) added so they stand for all of it in the softmax's
+    denominator. With answers of tens of tokens (tool calls, replies) the [positions x 151936]
+    logits are most of a step's time; this makes them [positions x (seen + k)]."""
+
+    def __init__(self, model, seen, k, seed):
+        self.model, self.k = model, k
+        vocab = model.config.vocab_size
+        self.seen = torch.tensor(seen, dtype=torch.long)
+        others = torch.ones(vocab, dtype=torch.bool)
+        others[self.seen] = False
+        self.others = others.nonzero()[:, 0]
+        self.correction = math.log(max(1, len(self.others)) / max(1, k))
+        self.position = torch.full((vocab,), -1, dtype=torch.long)
+        self.position[self.seen] = torch.arange(len(seen))
+        self.generator = torch.Generator().manual_seed(seed)
+
+    def loss(self, x, targets):
+        pick = torch.randperm(len(self.others), generator=self.generator)[:self.k]
+        drawn = self.others[pick]
+        weight = self.model.lm_head_weight
+        logits = torch.cat([F.linear(x, weight[self.seen]),
+                            F.linear(x, weight[drawn]) + self.correction], dim=1)
+        return F.cross_entropy(logits, self.position[targets])
 
 
 # -----------------------------------------------------------------------------
@@ -214,11 +339,21 @@ def label_scores(model, prompts, answers, batch_size=64):
     return torch.cat(scores).view(len(prompts), len(labels))
 
 
+def label_generated(out, answer):
+    """Whether greedy output `out` (eos not included) gives the label part `answer`: the whole
+    answer for a plain label; the label up to <tool_call> as a prefix for a tool intent."""
+    if answer and answer[-1] == IM_END:
+        return out == answer[:-1]
+    return out[:len(answer)] == answer
+
+
 @torch.no_grad()
 def evaluate(model, rows, answers, batch_size=64):
     """{'generate': greedy decoding answers exactly the label (as the runtime), 'label_argmax':
-    the label with the highest full-sequence log-prob is right, 'n': rows}."""
+    the label with the highest log-prob of its label part is right, 'n': rows}. Reply-step rows
+    are skipped."""
     model.eval()
+    rows = [r for r in rows if not is_reply(r)]
     labels = list(answers)
     prompts = [r["input_ids"][:r["answer_start"]] for r in rows]
     max_new = max(len(a) for a in answers.values())
@@ -226,11 +361,47 @@ def evaluate(model, rows, answers, batch_size=64):
     for i in range(0, len(rows), batch_size):
         chunk, ps = rows[i:i + batch_size], prompts[i:i + batch_size]
         outs = generate(model, ps, max_new)
-        gen_ok += sum(o == answers.get(r["label"], [])[:-1] for o, r in zip(outs, chunk))
+        gen_ok += sum(label_generated(o, answers.get(r["label"], [])) for o, r in zip(outs, chunk))
         best = label_scores(model, ps, answers, batch_size).argmax(-1).tolist()
         argmax_ok += sum(labels[b] == r["label"] for b, r in zip(best, chunk))
     n = max(1, len(rows))
     return {"generate": gen_ok / n, "label_argmax": argmax_ok / n, "n": len(rows)}
+
+
+@torch.no_grad()
+def arguments_exact_match(model, rows, batch_size=32):
+    """On tool-call rows that say where their arguments start ("arguments_at"): the share whose
+    greedy continuation after the fixed part (label, <tool_call>, name, "arguments":) is exactly
+    the arguments, </tool_call> and eos. The runtime forces that fixed part too, so this is the
+    argument exact match given the right intent, before the runtime's schema constraints."""
+    rows = [r for r in rows if r.get("arguments_at")]
+    forced = [dict(r, answer_start=r["answer_start"] + r["arguments_at"]) for r in rows]
+    return answer_exact_match(model, forced, batch_size)
+
+
+@torch.no_grad()
+def answer_exact_match(model, rows, batch_size=32, max_new=None):
+    """{'exact': share of rows whose greedy answer is exactly the target (up to eos), 'n': rows,
+    'per_label': {label: [exact, n]}, 'misses': the first few misses as {row, got, want} token
+    ids}. Unconstrained greedy decoding: stricter than the runtime, which constrains the call."""
+    model.eval()
+    if not rows:
+        return {"exact": 0.0, "n": 0, "per_label": {}, "misses": []}
+    targets = [r["input_ids"][r["answer_start"]:-1] for r in rows]
+    limit = max_new or max(len(t) for t in targets) + 8
+    ok, per_label, misses = 0, {}, []
+    for i in range(0, len(rows), batch_size):
+        chunk = rows[i:i + batch_size]
+        outs = generate(model, [r["input_ids"][:r["answer_start"]] for r in chunk], limit)
+        for j, (o, r) in enumerate(zip(outs, chunk)):
+            hit = o == targets[i + j]
+            ok += hit
+            stats = per_label.setdefault(r["label"], [0, 0])
+            stats[0] += hit
+            stats[1] += 1
+            if not hit and len(misses) < 20:
+                misses.append({"row": i + j, "got": o, "want": targets[i + j]})
+    return {"exact": ok / len(rows), "n": len(rows), "per_label": per_label, "misses": misses}
 
 
 # -----------------------------------------------------------------------------
@@ -288,7 +459,12 @@ def train(args):
         row_mask = torch.zeros(emb.shape[0], 1)
         row_mask[seen] = 1.0
 
-    steps_per_epoch = math.ceil(len(train_rows) / args.batch_size)
+    head = SampledHead(model, seen, args.sampled_softmax, args.seed) if args.sampled_softmax else None
+
+    # Rows that copy from their prompt come copy_weight times per epoch.
+    epoch_rows = [i for i, r in enumerate(train_rows)
+                  for _ in range(args.copy_weight if copies(r) else 1)]
+    steps_per_epoch = math.ceil(len(epoch_rows) / args.batch_size)
     total = args.steps or max(1, round(args.epochs * steps_per_epoch))
     n_params = sum(p.numel() for p in model.parameters())
     print(f"{len(train_rows)} train rows, {len(answers)} labels, {len(seen)} distinct tokens seen; "
@@ -301,17 +477,18 @@ def train(args):
     step = 0
     for step in range(total):
         if len(order) < args.batch_size:  # next epoch: a fresh permutation appended
-            perm = list(range(len(train_rows)))
+            perm = list(epoch_rows)
             shuffle_rng.shuffle(perm)
             order += perm
         batch, order = order[:args.batch_size], order[args.batch_size:]
-        seqs = [augment(train_rows[i], aug_rng, args.token_drop) for i in batch]
+        seqs = [augment(resample_digits(train_rows[i], aug_rng, args.resample_digits), aug_rng,
+                        args.token_drop) for i in batch]
         lr = lr_at(step, total, args)
         for g in opt.param_groups:
             g["lr"] = lr
         opt.zero_grad(set_to_none=True)
         with parametrize.cached():  # the composed embedding is built once per step, not per use
-            loss = answer_loss(model, seqs)
+            loss = answer_loss(model, seqs, head)
             loss.backward()
         if row_mask is not None:
             emb.grad.mul_(row_mask)
@@ -336,13 +513,23 @@ def train(args):
 
     model.eval()
     char_embedding.bake(model)  # a plain Qwen3 embedding table from here on (evaluation, export)
-    accuracy = {}
+    accuracy, generation = {}, {}
     for name, rows in splits.items():
         if name not in args.eval_splits.split(","):
             continue
-        accuracy[name] = evaluate(model, rows, answers, args.eval_batch_size)
-        a = accuracy[name]
-        print(f"{name:5s} accuracy: generate {a['generate']:.3f} | label argmax {a['label_argmax']:.3f} | n {a['n']}")
+        if name != "reply_test":
+            accuracy[name] = evaluate(model, rows, answers, args.eval_batch_size)
+            a = accuracy[name]
+            print(f"{name:5s} accuracy: generate {a['generate']:.3f} | label argmax {a['label_argmax']:.3f} | n {a['n']}")
+        if name in ("tool_test", "reply_test"):
+            generation[name] = answer_exact_match(model, rows, args.eval_batch_size // 2)
+            g = generation[name]
+            what = "label and call" if name == "tool_test" else "reply"
+            print(f"{name}: greedy {what} exact match {g['exact']:.3f} | n {g['n']}")
+        if name == "tool_test":
+            generation["tool_arguments"] = arguments_exact_match(model, rows, args.eval_batch_size // 2)
+            g = generation["tool_arguments"]
+            print(f"tool_test: greedy arguments exact match after the fixed part {g['exact']:.3f} | n {g['n']}")
 
     save_checkpoint(model, args.out)
     # Prompts and label ids that export.py uses to measure its quantization error.
@@ -356,6 +543,7 @@ def train(args):
         "train_seconds": round(train_seconds, 2),
         "wall_seconds": round(time.time() - t0, 2),
         "accuracy": accuracy,
+        "generation": generation,
         "labels": answers,
         "sample_prompts": [r["input_ids"][:r["answer_start"]] for r in probe[:16]],
     }

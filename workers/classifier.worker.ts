@@ -5,7 +5,7 @@
  */
 import { env, type DataType } from '@huggingface/transformers';
 import { expose } from 'comlink';
-import { IntentClassifier } from '../src/core/classifier';
+import { IntentClassifier, type ModelReply, type ToolTurn } from '../src/core/classifier';
 import type { Classification } from '../src/core/classification';
 import {
   chooseDevice,
@@ -21,6 +21,13 @@ import { installErrorTransfer } from '../src/core/worker-errors';
 
 /** Test switches that make the WebGPU path fail for real, so the fallback can be tested. */
 export type WebGpuFailure = 'fail-creation' | 'lose-device';
+
+/**
+ * Test switches for the worker's supervision (src/ui/useClassifier.ts): on the first message
+ * after loading, `crash` throws outside any call (as an engine abort or out-of-memory would) and
+ * never answers; `hang` spins the thread forever, as a runaway computation would.
+ */
+export type WorkerFault = 'crash' | 'hang';
 
 export interface WorkerLoadRequest {
   /** Absolute URL of the folder that holds model folders (same origin as the page). */
@@ -41,6 +48,10 @@ export interface WorkerLoadRequest {
    * worker loads on WASM, continuing that worker's lifecycle (no new probe or download status).
    */
   fallbackFrom?: string;
+  /** transformers.js's own file cache (see `RuntimeOptions.browserCache`); default on. */
+  browserCache?: boolean;
+  /** Tests only: make this worker crash or hang on its first message (see `WorkerFault`). */
+  simulateFault?: WorkerFault;
 }
 
 /**
@@ -78,7 +89,60 @@ let lastRequest: WorkerLoadRequest | null = null;
 let shippedDtypes: string[] = [];
 let loseDeviceAfterNextMessage = false;
 let deviceForTest: GpuDeviceLike | null = null;
+let faultForTest: WorkerFault | null = null;
 const inflight = new Map<number, AbortController>();
+
+/** How transformers.js reports a file it could not fetch (it logs the fetch's error, drops it). */
+const NOT_FOUND_LOCALLY = /not found locally at "([^"]+)"/;
+
+function downloadFailed(error: unknown, why: string): ModelLoadError {
+  return new ModelLoadError(
+    'model-download-failed',
+    `The model download was interrupted (${why}). It starts again when the connection is ` +
+      'back; nothing partial was kept.',
+    { cause: error },
+  );
+}
+
+/**
+ * A download cut off by the network (offline, a dropped connection) becomes
+ * `model-download-failed`, which the page retries when the connection is back. transformers.js
+ * reports such a file as "not found", so a HEAD request for it tells the cases apart: the network
+ * failing again, or the server having the file, means the transfer failed; a 404 stays a missing
+ * file. (HEAD goes past the service worker's cache, which only answers GET.) Nothing partial was
+ * kept: transformers.js holds the bytes in memory, and the service worker's Cache Storage write of
+ * a broken response rejects as a whole.
+ */
+async function asDownloadFailure(error: unknown): Promise<unknown> {
+  let path: string | undefined;
+  for (let cause: unknown = error; cause instanceof Error; cause = cause.cause) {
+    if (cause instanceof TypeError && /fetch|network/i.test(cause.message)) {
+      return downloadFailed(error, navigator.onLine ? cause.message : 'offline');
+    }
+    path ??= NOT_FOUND_LOCALLY.exec(cause.message)?.[1];
+  }
+  if (path === undefined) return error;
+  try {
+    const response = await fetch(path, { method: 'HEAD', cache: 'no-store' });
+    return response.ok ? downloadFailed(error, 'the transfer broke off') : error;
+  } catch (probe) {
+    return downloadFailed(error, navigator.onLine ? errorMessage(probe) : 'offline');
+  }
+}
+
+/** Carries out a `WorkerFault` test switch: never returns. */
+function simulateFault(fault: WorkerFault): Promise<never> {
+  if (fault === 'hang') {
+    const never = Number.POSITIVE_INFINITY;
+    while (performance.now() < never) {
+      // NOTE: spin without yielding, like a runaway kernel: only terminate() stops this thread.
+    }
+  }
+  setTimeout(() => {
+    throw new Error('Simulated crash: the engine aborted while classifying.');
+  });
+  return new Promise<never>(() => undefined);
+}
 
 function isOnnxWeights(file: string): boolean {
   return file.endsWith('.onnx') || file.endsWith('.onnx_data');
@@ -212,6 +276,7 @@ const api = {
         },
         // NOTE: ORT picks one thread on a 2-core machine; threads need cross-origin isolation.
         numThreads: self.crossOriginIsolated ? Math.min(4, navigator.hardwareConcurrency) : 1,
+        browserCache: request.browserCache ?? true,
       });
       await current?.classifier.dispose();
       current = null;
@@ -265,10 +330,14 @@ const api = {
         info: loaded.classifier.info,
         backend: loaded.backend,
       };
+      faultForTest = request.simulateFault ?? null;
       report(ready);
       return { kind: 'settled', status: ready };
     } catch (error) {
-      const failed: ClassifierStatus = { state: 'error', error: serializeError(error) };
+      const failed: ClassifierStatus = {
+        state: 'error',
+        error: serializeError(await asDownloadFailure(error)),
+      };
       report(failed);
       return { kind: 'settled', status: failed };
     }
@@ -280,6 +349,7 @@ const api = {
    * call switches to WASM and runs the message again there.
    */
   async classify(text: string, requestId: number): Promise<Classification> {
+    if (faultForTest) return simulateFault(faultForTest);
     const controller = new AbortController();
     inflight.set(requestId, controller);
     try {
@@ -304,7 +374,23 @@ const api = {
     }
   },
 
-  /** Aborts the classification started with `requestId` (a no-op once it has finished). */
+  /**
+   * The model's reply to a tool's result (the seed's second step). Cancellable like `classify`
+   * with `cancel(requestId)`.
+   */
+  async writeReply(turn: ToolTurn, requestId: number): Promise<ModelReply> {
+    const controller = new AbortController();
+    inflight.set(requestId, controller);
+    try {
+      const target = (await switching) ?? current;
+      if (!target) throw new FenliuError('classifier-not-ready', 'The model is not loaded yet.');
+      return await target.classifier.writeReply(turn, { signal: controller.signal });
+    } finally {
+      inflight.delete(requestId);
+    }
+  },
+
+  /** Aborts the call started with `requestId` (a no-op once it has finished). */
   cancel(requestId: number): void {
     inflight.get(requestId)?.abort();
   },

@@ -1,4 +1,6 @@
 import { DataValidationError, type SourceIssue } from './errors';
+import { checkLocalizedText, toolSpecProblems } from './json-schema';
+import type { ToolSpec } from './tool-spec';
 
 /** Text in the UI languages fenliu ships. */
 export interface LocalizedText {
@@ -13,6 +15,10 @@ export interface Intent {
   label: string;
   name: LocalizedText;
   description: LocalizedText;
+  /** Name of the catalog tool this intent calls; the model then writes the call's arguments. */
+  tool?: string;
+  /** Every turn with this intent goes to the escalation handler (e.g. "talk to a person"). */
+  escalate?: boolean;
 }
 
 /**
@@ -26,25 +32,14 @@ export interface Catalog {
   /** Intent id used when nothing else fits (and for answers outside the catalog). */
   fallbackIntent: string;
   intents: Intent[];
+  /** Tools intents may call, declared as data (see src/core/tool-spec.ts). */
+  tools?: ToolSpec[];
 }
 
 const ID_PATTERN = /^[a-z][a-z0-9_]*$/;
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-function checkLocalized(value: unknown, where: string, problems: string[]): void {
-  if (!isRecord(value)) {
-    problems.push(`${where} must be an object with "zh" and "en" strings`);
-    return;
-  }
-  for (const language of ['zh', 'en'] as const) {
-    const text = value[language];
-    if (typeof text !== 'string' || text.trim() === '') {
-      problems.push(`${where}.${language} must be a non-empty string`);
-    }
-  }
 }
 
 /**
@@ -63,7 +58,7 @@ export function validateCatalog(value: unknown, file = 'catalog'): Catalog {
   }
   if (value.version !== 1) problems.push('"version" must be 1');
   if (typeof value.id !== 'string' || value.id === '') problems.push('"id" must be a string');
-  checkLocalized(value.name, '"name"', problems);
+  checkLocalizedText(value.name, '"name"', problems);
 
   const intents = Array.isArray(value.intents) ? value.intents : [];
   if (!Array.isArray(value.intents) || intents.length < 2) {
@@ -92,18 +87,48 @@ export function validateCatalog(value: unknown, file = 'catalog'): Catalog {
     } else {
       labels.add(label);
     }
-    checkLocalized(intent.name, `${where}.name`, problems);
-    checkLocalized(intent.description, `${where}.description`, problems);
+    checkLocalizedText(intent.name, `${where}.name`, problems);
+    checkLocalizedText(intent.description, `${where}.description`, problems);
   });
   if (typeof value.fallbackIntent !== 'string' || !ids.has(value.fallbackIntent)) {
     problems.push('"fallbackIntent" must be the id of one of the intents');
   }
+  checkTools(value.tools, intents, problems);
 
   if (problems.length > 0) {
     const issues: SourceIssue[] = problems.map((reason) => ({ file, line: 1, reason }));
     throw new DataValidationError('catalog-invalid', issues);
   }
   return value as unknown as Catalog;
+}
+
+/** Tool declarations (each spec, unique names) and the intents' `tool`/`escalate` bindings. */
+function checkTools(tools: unknown, intents: unknown[], problems: string[]): void {
+  const names = new Set<string>();
+  if (tools !== undefined && !Array.isArray(tools)) {
+    problems.push('"tools" must be an array of tool declarations');
+  }
+  (Array.isArray(tools) ? tools : []).forEach((tool: unknown, index) => {
+    problems.push(...toolSpecProblems(tool, `tools[${index}]`));
+    const name = isRecord(tool) ? tool.name : undefined;
+    if (typeof name !== 'string') return;
+    if (names.has(name)) problems.push(`tools[${index}].name "${name}" is used twice`);
+    names.add(name);
+  });
+  intents.forEach((intent: unknown, index) => {
+    if (!isRecord(intent)) return;
+    const where = `intents[${index}]`;
+    if (intent.tool !== undefined) {
+      if (typeof intent.tool !== 'string' || !names.has(intent.tool)) {
+        problems.push(`${where}.tool must be the name of one of the "tools"`);
+      } else if (intent.escalate === true) {
+        problems.push(`${where} cannot both call a tool and escalate`);
+      }
+    }
+    if (intent.escalate !== undefined && typeof intent.escalate !== 'boolean') {
+      problems.push(`${where}.escalate must be true or false`);
+    }
+  });
 }
 
 /** Looks intents up by the label the model answers with. */

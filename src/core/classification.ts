@@ -1,3 +1,5 @@
+import type { ToolArguments } from './tool-spec';
+
 /**
  * What the engine returns for one message, and how a distribution over intents becomes a route
  * (the intent itself, out of scope, or escalation). Pure functions: the classifier, the CLI's
@@ -42,6 +44,34 @@ export interface Classification {
   computedTokens: number;
   /** Model calls made after the message itself: one per label-trie branch point visited. */
   decodeSteps: number;
+  /**
+   * For a message routed to an intent bound to a tool: the call the model wrote, decoded under
+   * the tool's schema. Missing arguments are listed, never invented.
+   */
+  toolCall?: ProposedToolCall;
+  /**
+   * Set when the message was longer than the model's input budget (`MAX_INPUT_CHARS` UTF-16
+   * units) and only its start was classified: lengths after control characters were replaced and
+   * the ends trimmed. The caller keeps the whole message; this is for the "shortened" notice.
+   */
+  truncated?: { originalChars: number; keptChars: number };
+}
+
+/** A tool call as the model proposed it, before the user confirms or fills anything in. */
+export interface ProposedToolCall {
+  name: string;
+  /** The arguments that were decoded and are valid. */
+  arguments: ToolArguments;
+  /** Required arguments the message did not give (the widget asks for them). */
+  missing: string[];
+  /** Decoded arguments that failed validation (dropped from `arguments`). */
+  problems: { key: string; reason: string }[];
+  /** The decoded text after `<tool_call>`, for inspection. */
+  text: string;
+  /** Model calls made to decode the call. */
+  decodeSteps: number;
+  /** Wall time of the decoding, in milliseconds (included in the classification's `latencyMs`). */
+  latencyMs: number;
 }
 
 /** Per-intent confidence thresholds: below `escalate` → escalate, below `outOfScope` → out of scope. */
@@ -89,12 +119,14 @@ export interface RouteDecision {
 /**
  * Turns sorted scores into a route. The fallback intent itself routes as `out_of_scope`; a top
  * intent whose confidence is under its thresholds goes out of scope or to escalation, with the
- * numbers in `reason`.
+ * numbers in `reason`; an intent in `escalatingIntents` (e.g. "talk to a person") always goes
+ * to escalation unless it is under its out-of-scope threshold.
  */
 export function routeScores(
   scores: readonly IntentScore[],
   fallback: { id: string; label: string },
   calibration: Calibration | null,
+  escalatingIntents: ReadonlySet<string> = new Set(),
 ): RouteDecision {
   const top = scores[0];
   if (!top) throw new Error('routeScores needs at least one score');
@@ -117,6 +149,18 @@ export function routeScores(
         reason: `confidence ${confidence} for ${top.label} is below its out-of-scope threshold ${limits.outOfScope.toFixed(2)}`,
       };
     }
+  }
+  if (escalatingIntents.has(top.intentId)) {
+    return {
+      route: 'escalate',
+      intentId: top.intentId,
+      label: top.label,
+      reason: `${top.label} is always handed over`,
+    };
+  }
+  if (calibration) {
+    const limits = calibration.thresholds[top.intentId] ?? calibration.defaultThresholds;
+    const confidence = top.probability.toFixed(2);
     if (top.probability < limits.escalate) {
       return {
         route: 'escalate',

@@ -15,11 +15,20 @@ import {
   type Calibration,
   type Classification,
   type IntentScore,
+  type ProposedToolCall,
 } from './classification';
 import { AbortError, errorMessage, InputError, ModelLoadError, throwIfAborted } from './errors';
 import { LabelTrie, type TrieNode } from './label-trie';
+import {
+  checkModelFolder,
+  checkTokenizerMatchesModel,
+  explainWeightsFailure,
+} from './model-checks';
 import { readModelCard } from './model-folder';
-import { encodeAnswer, encodePrompt } from './prompt';
+import { encodeLabelAnswer, encodePrompt, encodeToolResultPrompt, IM_END_TOKEN_ID } from './prompt';
+import { decodeToolCall } from './tool-call-decoder';
+import { tokenTable } from './token-bytes';
+import type { ToolCall, ToolSpec } from './tool-spec';
 import { readModelText } from './runtime';
 import { buildZeroShotSystemPrompt, type FewShotExample } from './zero-shot';
 
@@ -51,6 +60,35 @@ export interface LoadOptions {
 
 export interface ClassifyOptions {
   signal?: AbortSignal;
+  /**
+   * Decode the tool call of a message routed to an intent bound to a tool (default true). Off,
+   * the classification comes back without `toolCall` (e.g. when only intents are evaluated).
+   */
+  toolCalls?: boolean;
+}
+
+/** What `writeReply` needs: the turn that called a tool, and what the tool returned. */
+export interface ToolTurn {
+  text: string;
+  label: string;
+  call: ToolCall;
+  result: unknown;
+}
+
+export interface ReplyOptions {
+  signal?: AbortSignal;
+  /** Longest reply, in tokens (default 160). */
+  maxTokens?: number;
+}
+
+/** A reply written by the model from a tool's result. */
+export interface ModelReply {
+  text: string;
+  /** Tokens generated (the model calls made after the prompt). */
+  tokens: number;
+  /** False when the reply was cut at `maxTokens` rather than ended by the model. */
+  finished: boolean;
+  latencyMs: number;
 }
 
 export interface BatchOptions extends ClassifyOptions {
@@ -64,7 +102,9 @@ export interface ClassifierInfo {
   device: Device;
   dtype: DataType;
   labels: string[];
-  intents: { id: string; label: string }[];
+  intents: { id: string; label: string; tool?: string; escalate?: boolean }[];
+  /** Tools the intents call, as the model card (or zero-shot catalog) declares them. */
+  tools: ToolSpec[];
   fallbackIntent: string;
   system: string | null;
   calibrated: boolean;
@@ -77,6 +117,9 @@ export interface ClassifierInfo {
 export const MAX_INPUT_CHARS = 2000;
 
 const DEFAULT_BATCH_SIZE = 8;
+const DEFAULT_REPLY_TOKENS = 160;
+/** Bounds a tool call's decoding: the demo's longest call is about 60 tokens. */
+const MAX_TOOL_CALL_TOKENS = 200;
 
 type KeyValues = Record<string, Tensor>;
 
@@ -119,6 +162,9 @@ export class IntentClassifier {
   private readonly layerCount: number;
   private readonly prefixIds: number[];
   private readonly fallback: { id: string; label: string };
+  private readonly escalatingIntents: ReadonlySet<string>;
+  /** Tool spec by intent id, for intents bound to a tool the card declares. */
+  private readonly toolOfIntent: ReadonlyMap<string, ToolSpec>;
   private calibration: Calibration | null;
   /** Prefix caches by batch size (rows are identical); the batch-1 cache is built at load. */
   private readonly prefixCaches = new Map<number, Promise<KeyValues>>();
@@ -132,7 +178,21 @@ export class IntentClassifier {
     this.tokenizer = tokenizer;
     this.model = model;
     this.calibration = calibration;
-    this.trie = new LabelTrie(info.labels.map((label) => encodeAnswer(tokenizer, label)));
+    const tools = new Map(info.tools.map((spec) => [spec.name, spec]));
+    this.toolOfIntent = new Map(
+      info.intents.flatMap((intent) => {
+        const spec = intent.tool === undefined ? undefined : tools.get(intent.tool);
+        return spec ? [[intent.id, spec] as const] : [];
+      }),
+    );
+    this.escalatingIntents = new Set(
+      info.intents.filter((intent) => intent.escalate === true).map((intent) => intent.id),
+    );
+    this.trie = new LabelTrie(
+      info.intents.map((intent) =>
+        encodeLabelAnswer(tokenizer, intent.label, this.toolOfIntent.has(intent.id)),
+      ),
+    );
     this.layerCount = (model.config as unknown as { num_hidden_layers: number }).num_hidden_layers;
     this.prefixIds = sharedPromptPrefix(tokenizer, info.system);
     const fallback = info.intents.find((intent) => intent.id === info.fallbackIntent);
@@ -157,7 +217,13 @@ export class IntentClassifier {
         modelId,
         device,
         labels: catalog.intents.map((intent) => intent.label),
-        intents: catalog.intents.map(({ id, label }) => ({ id, label })),
+        intents: catalog.intents.map(({ id, label, tool, escalate }) => ({
+          id,
+          label,
+          ...(tool !== undefined && { tool }),
+          ...(escalate !== undefined && { escalate }),
+        })),
+        tools: catalog.tools ?? [],
         fallbackIntent: catalog.fallbackIntent,
         system: buildZeroShotSystemPrompt(catalog, examples),
         mode: 'zero-shot',
@@ -178,6 +244,7 @@ export class IntentClassifier {
         device,
         labels: card.labels,
         intents: card.intents,
+        tools: card.tools ?? [],
         fallbackIntent: card.fallbackIntent,
         system: card.system,
         mode: 'fine-tuned',
@@ -186,10 +253,13 @@ export class IntentClassifier {
     const calibration =
       options.calibration === undefined ? await readCalibration(modelId) : options.calibration;
     const progress_callback = options.onProgress;
+    // Missing, cut or mismatched files fail here with a fix-it message (src/core/model-checks.ts).
+    const { vocabSize } = await checkModelFolder(modelId, dtype);
     let tokenizer: PreTrainedTokenizer;
     let model: PreTrainedModel;
     try {
       tokenizer = await AutoTokenizer.from_pretrained(modelId, { progress_callback });
+      checkTokenizerMatchesModel(tokenizer, vocabSize, modelId);
       throwIfAborted(signal);
       model = await AutoModelForCausalLM.from_pretrained(modelId, {
         device,
@@ -197,11 +267,14 @@ export class IntentClassifier {
         progress_callback,
       });
     } catch (error) {
-      if (error instanceof AbortError) throw error;
-      throw new ModelLoadError(
-        'model-load-failed',
-        `Could not load model "${modelId}" (${dtype}, ${device}): ${errorMessage(error)}`,
-        { cause: error },
+      if (error instanceof AbortError || error instanceof ModelLoadError) throw error;
+      throw (
+        (await explainWeightsFailure(modelId, dtype, error)) ??
+        new ModelLoadError(
+          'model-load-failed',
+          `Could not load model "${modelId}" (${dtype}, ${device}): ${errorMessage(error)}`,
+          { cause: error },
+        )
       );
     }
     if (signal?.aborted) {
@@ -212,6 +285,9 @@ export class IntentClassifier {
     try {
       // Computing the prefix cache now is also the session's warm-up.
       await classifier.prefixCache(1);
+      // The decoder's table of token bytes (~150k entries) is built once; build it now rather
+      // than in the first tool turn.
+      if (classifier.toolOfIntent.size > 0) tokenTable(tokenizer);
     } catch (error) {
       await model.dispose();
       throw new ModelLoadError(
@@ -247,7 +323,8 @@ export class IntentClassifier {
   ): Promise<Classification[]> {
     const { signal, onProgress } = options;
     const batchSize = Math.max(1, Math.floor(options.batchSize ?? DEFAULT_BATCH_SIZE));
-    const prompts = texts.map((text) => this.encodeMessage(text));
+    const encoded = texts.map((text) => this.encodeMessage(text));
+    const prompts = encoded.map((message) => message.ids);
     const results: Classification[] = [];
     for (let start = 0; start < prompts.length; start += batchSize) {
       throwIfAborted(signal);
@@ -260,20 +337,63 @@ export class IntentClassifier {
         ? await this.scoreBatch(chunk, signal)
         : await this.scoreEachUncached(chunk, signal);
       const latencyMs = (performance.now() - started) / chunk.length;
-      chunk.forEach((ids, index) => {
+      for (const [index, ids] of chunk.entries()) {
         const outcome = outcomes.logProbs[index];
         if (!outcome) throw new Error('missing batch row');
-        results.push(
-          this.toClassification(outcome, {
-            latencyMs,
-            computedTokens: cached ? ids.length - this.prefixIds.length : ids.length,
-            decodeSteps: outcomes.decodeSteps,
-          }),
-        );
-      });
+        const result = this.toClassification(outcome, {
+          latencyMs,
+          computedTokens: cached ? ids.length - this.prefixIds.length : ids.length,
+          decodeSteps: outcomes.decodeSteps,
+        });
+        const spec = this.toolOfIntent.get(result.intentId);
+        if (spec && result.route === 'intent' && options.toolCalls !== false) {
+          const message = encoded[start + index]?.message ?? '';
+          result.toolCall = await this.proposeToolCall(ids, message, result.label, spec, signal);
+          result.latencyMs += result.toolCall.latencyMs;
+        }
+        const truncated = encoded[start + index]?.truncated;
+        if (truncated) result.truncated = truncated;
+        results.push(result);
+      }
       onProgress?.(results.length, prompts.length);
     }
     return results;
+  }
+
+  /**
+   * The seed's second step: after a tool ran, the model writes the final reply from the tool's
+   * result (greedy, until `<|im_end|>` or `maxTokens`). The prompt is Qwen3's own rendering of
+   * the turn: the message, the assistant's label and call, and the `<tool_response>`.
+   */
+  async writeReply(turn: ToolTurn, options: ReplyOptions = {}): Promise<ModelReply> {
+    const { signal, maxTokens = DEFAULT_REPLY_TOKENS } = options;
+    const started = performance.now();
+    const text = prepareMessage(turn.text).message;
+    const ids = encodeToolResultPrompt(this.tokenizer, { ...turn, text }, this.info.system);
+    const generated: number[] = [];
+    let finished = false;
+    const session = await this.continueFromPrefix(ids, signal);
+    try {
+      let logits = session.logits;
+      while (generated.length < maxTokens) {
+        const token = argmax(logits);
+        if (token === IM_END_TOKEN_ID) {
+          finished = true;
+          break;
+        }
+        generated.push(token);
+        throwIfAborted(signal);
+        logits = await session.feed([token]);
+      }
+    } finally {
+      session.dispose();
+    }
+    return {
+      text: this.tokenizer.decode(generated, { skip_special_tokens: true }).trim(),
+      tokens: generated.length,
+      finished,
+      latencyMs: performance.now() - started,
+    };
   }
 
   async dispose(): Promise<void> {
@@ -284,10 +404,98 @@ export class IntentClassifier {
     await this.model.dispose();
   }
 
-  private encodeMessage(text: string): number[] {
-    const message = text.trim().slice(0, MAX_INPUT_CHARS);
-    if (message === '') throw new InputError('The message is empty.');
-    return encodePrompt(this.tokenizer, message, this.info.system);
+  private encodeMessage(text: string): {
+    ids: number[];
+    message: string;
+    truncated: Classification['truncated'];
+  } {
+    const { message, truncated } = prepareMessage(text);
+    return { ids: encodePrompt(this.tokenizer, message, this.info.system), message, truncated };
+  }
+
+  /**
+   * Decodes the arguments of `spec`'s call for one message: the message and the label's answer
+   * up to `<tool_call>` are run from the prefix cache, then the call is decoded token by token
+   * under the tool's schema, its `extract` arguments held to spans of `message`
+   * (src/core/tool-call-decoder.ts).
+   */
+  private async proposeToolCall(
+    promptIds: number[],
+    message: string,
+    label: string,
+    spec: ToolSpec,
+    signal: AbortSignal | undefined,
+  ): Promise<ProposedToolCall> {
+    const started = performance.now();
+    const ids = [...promptIds, ...encodeLabelAnswer(this.tokenizer, label, true)];
+    const session = await this.continueFromPrefix(ids, signal);
+    try {
+      const decoded = await decodeToolCall({
+        tokenizer: this.tokenizer,
+        spec,
+        firstLogits: session.logits,
+        next: (token) => session.feed([token]),
+        forward: (tokens) => session.feed(tokens),
+        maxTokens: MAX_TOOL_CALL_TOKENS,
+        // Arguments the spec marks `extract` can only be spans of what the user typed.
+        source: message,
+        ...(signal && { signal }),
+      });
+      return {
+        name: decoded.call.name,
+        arguments: decoded.check.arguments,
+        missing: decoded.check.missing,
+        problems: decoded.check.problems,
+        text: decoded.text,
+        decodeSteps: decoded.steps,
+        latencyMs: performance.now() - started,
+      };
+    } finally {
+      session.dispose();
+    }
+  }
+
+  /**
+   * Runs `ids` (which start with the cached prompt prefix, or are run whole otherwise) and
+   * returns a one-row generation session: the last logits and `feed(tokens)` to extend it (one
+   * model call for any number of tokens). The caller must `dispose()` it.
+   */
+  private async continueFromPrefix(
+    ids: number[],
+    signal: AbortSignal | undefined,
+  ): Promise<{
+    logits: Float32Array;
+    feed: (tokens: number[]) => Promise<Float32Array>;
+    dispose: () => void;
+  }> {
+    throwIfAborted(signal);
+    const cached = startsWith(ids, this.prefixIds);
+    const start = cached ? this.prefixIds.length : 0;
+    const past = cached ? await this.prefixCache(1) : undefined;
+    const fresh = ids.slice(start);
+    let mask = ids.map(() => 1);
+    let position = ids.length - 1;
+    let step = await this.step([fresh], [mask], [fresh.map((_, index) => start + index)], past);
+    const first = step.logits[0];
+    if (!first) throw new Error('the model returned no logits');
+    return {
+      logits: first,
+      feed: async (tokens) => {
+        throwIfAborted(signal);
+        mask = [...mask, ...tokens.map(() => 1)];
+        const positions = tokens.map((_, index) => position + 1 + index);
+        position += tokens.length;
+        const previous = step.present;
+        step = await this.step([tokens], [mask], [positions], previous);
+        disposeAll(previous);
+        const logits = step.logits[0];
+        if (!logits) throw new Error('the model returned no logits');
+        return logits;
+      },
+      dispose: () => {
+        disposeAll(step.present);
+      },
+    };
   }
 
   private toClassification(
@@ -305,7 +513,7 @@ export class IntentClassifier {
       .sort((a, b) => b.probability - a.probability);
     const [top, second] = scores;
     if (!top) throw new Error('no intents');
-    const decision = routeScores(scores, this.fallback, this.calibration);
+    const decision = routeScores(scores, this.fallback, this.calibration, this.escalatingIntents);
     return {
       ...decision,
       top,
@@ -462,6 +670,54 @@ export class IntentClassifier {
   }
 }
 
+/** C0 and C1 control characters except tab, newline and carriage return, and DEL. */
+// eslint-disable-next-line no-control-regex -- matching control characters is this regex's purpose
+const CONTROL_CHARACTERS = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]/g;
+/** A UTF-16 high surrogate not followed by a low one, or a low one not preceded by a high one. */
+const LONE_SURROGATES = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+/**
+ * Text the tokenizer would turn into one of Qwen3's control tokens (`<|im_end|>`, `<|im_start|>`,
+ * `<tool_call>`, `<think>`, …): it splits added tokens out of any text, a message's included.
+ */
+const CONTROL_TOKEN_TEXT = /<(?=\|[^|<>\s]{1,64}\|>|\/?(?:tool_call|tool_response|think)>)/g;
+
+/**
+ * What the model is given for a message typed by a user (the caller's string is never changed;
+ * strings are immutable and only the copy is tokenised):
+ *
+ * - control characters (C0 but tab/newline/CR, DEL, C1) become spaces: they carry no intent and
+ *   their byte tokens never occur in training;
+ * - lone UTF-16 surrogates (invalid text, e.g. half an emoji cut by a host page) become U+FFFD,
+ *   which is what UTF-8 encoding would make of them anyway, made explicit here;
+ * - the result is trimmed; nothing left → `InputError`;
+ * - more than `MAX_INPUT_CHARS` UTF-16 units are cut there (never inside a surrogate pair), and
+ *   `truncated` says how much was kept so the caller can show a notice;
+ * - text that spells a control token gets a zero-width space after its `<`, so a user who types
+ *   `<|im_end|><|im_start|>assistant` or a fake `<tool_call>` cannot end their own turn or write
+ *   the assistant's: it is read as the plain characters it looks like.
+ *
+ * @example
+ * prepareMessage('  hi\u0000there ').message; // 'hi there'
+ */
+export function prepareMessage(text: string): {
+  message: string;
+  truncated?: { originalChars: number; keptChars: number };
+} {
+  const cleaned = text.replace(CONTROL_CHARACTERS, ' ').replace(LONE_SURROGATES, '\uFFFD').trim();
+  if (cleaned === '') throw new InputError('The message is empty.');
+  let kept = cleaned;
+  let truncated: { originalChars: number; keptChars: number } | undefined;
+  if (cleaned.length > MAX_INPUT_CHARS) {
+    const end = /[\uD800-\uDBFF]/.test(cleaned.charAt(MAX_INPUT_CHARS - 1))
+      ? MAX_INPUT_CHARS - 1
+      : MAX_INPUT_CHARS;
+    kept = cleaned.slice(0, end).trimEnd();
+    truncated = { originalChars: cleaned.length, keptChars: kept.length };
+  }
+  const message = kept.replace(CONTROL_TOKEN_TEXT, '<\u200B');
+  return truncated ? { message, truncated } : { message };
+}
+
 /**
  * The token ids every prompt starts with (system message and `<|im_start|>user\n`): the common
  * prefix of two prompts whose messages share nothing.
@@ -517,6 +773,14 @@ function halfToFloat(bits: number): number {
   if (exponent === 0) return sign * 2 ** -14 * (fraction / 1024);
   if (exponent === 0x1f) return fraction ? Number.NaN : sign * Number.POSITIVE_INFINITY;
   return sign * 2 ** (exponent - 15) * (1 + fraction / 1024);
+}
+
+function argmax(values: Float32Array): number {
+  let best = 0;
+  for (let index = 1; index < values.length; index++) {
+    if ((values[index] ?? -Infinity) > (values[best] ?? -Infinity)) best = index;
+  }
+  return best;
 }
 
 function disposeAll(tensors: KeyValues): void {

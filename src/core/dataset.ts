@@ -1,9 +1,18 @@
+import type { Catalog } from './catalog';
 import { DataValidationError, errorMessage, type SourceIssue } from './errors';
+import { checkArguments } from './json-schema';
+import type { ToolArguments, ToolCall } from './tool-spec';
 
 /** One labelled message, remembering where it came from so problems can be traced back. */
 export interface LabelledExample {
   text: string;
   label: string;
+  /**
+   * The call the answer makes, for an intent bound to a tool: from a JSON Lines row's
+   * `tool_call` or a ShareGPT `function_call` turn. Only the arguments the message gives; see
+   * `resolveToolCalls` for rows that give none.
+   */
+  toolCall?: ToolCall;
   file: string;
   line: number;
 }
@@ -12,13 +21,15 @@ export interface LabelledExample {
  * Reads labelled examples from either supported format and throws a `DataValidationError`
  * listing every unusable row as `file:line: reason` — rows are never skipped silently.
  *
- * - `{"text": "…", "label": "…"}` JSON Lines;
+ * - `{"text": "…", "label": "…"}` JSON Lines, optionally with the answer's tool call:
+ *   `"tool_call": {"name": "lookup_order", "arguments": {"order_id": "2024113012345"}}`;
  * - the ShareGPT form, as a JSON array or as JSON Lines:
  *   `[{"conversations":[{"from":"user","value":"取消我的订阅"},{"from":"assistant","value":"取消服务"}]}]`,
  *   also as LLaMA-Factory reads it: `human`/`gpt` roles, `function_call` and `observation` turns
  *   between the user turn and the answer, a top-level `system` string and a `tools` field (a JSON
  *   string or an array of tool descriptions). The message is the first user turn; the label is the
- *   first assistant (`gpt`) turn after it.
+ *   first assistant (`gpt`) turn after it; the tool call is the first `function_call` turn between
+ *   them (`{"name": …, "arguments": {…}}`, arguments as an object or a JSON string).
  *
  * @example
  * const examples = parseDataset(readFileSync(path, 'utf8'), path);
@@ -111,7 +122,7 @@ export function stratifiedSplit<T extends { text: string; label: string }>(
   if (!(validFraction >= 0 && validFraction < 1)) {
     throw new RangeError(`validFraction must be in [0, 1), got ${validFraction}`);
   }
-  const random = mulberry32(seed);
+  const random = seededRandom(seed);
   const groupsByLabel = new Map<string, T[][]>();
   const groupOf = new Map<string, T[]>();
   for (const example of examples) {
@@ -147,8 +158,11 @@ export function stratifiedSplit<T extends { text: string; label: string }>(
   };
 }
 
-/** A small seeded PRNG (mulberry32): the same split on every machine. */
-function mulberry32(seed: number): () => number {
+/**
+ * A small seeded PRNG (mulberry32) returning numbers in [0, 1): the same sequence on every
+ * machine, for splits and generated data.
+ */
+export function seededRandom(seed: number): () => number {
   let state = seed >>> 0;
   return () => {
     state = (state + 0x6d2b79f5) >>> 0;
@@ -170,6 +184,105 @@ export function checkLabels(examples: readonly LabelledExample[], labels: Iterab
       reason: `label "${example.label}" is not in the catalog`,
     }));
   if (issues.length > 0) throw new DataValidationError('dataset-invalid', issues);
+}
+
+/**
+ * Gives every example of an intent bound to a tool its call, and checks the calls the data
+ * gives: the name must be the intent's tool, and each argument must be a parameter of it with a
+ * valid value (type, enum, pattern, length). Required arguments may be absent — a message
+ * often leaves them out, and the model must then leave them out too (the user is asked) — so a
+ * row of a tool intent without a call gets the call with no arguments. Examples of other intents
+ * must not carry a call. Throws a `DataValidationError` listing every bad row; labels outside the
+ * catalog are `checkLabels`'s concern and pass through unchanged.
+ *
+ * @example
+ * const examples = resolveToolCalls(parseDataset(text, file), catalog);
+ * // {text: '我要退货', label: '退款退货'} → toolCall {name: 'request_refund', arguments: {}}
+ */
+export function resolveToolCalls(
+  examples: readonly LabelledExample[],
+  catalog: Pick<Catalog, 'intents' | 'tools'>,
+): LabelledExample[] {
+  const toolOf = new Map(catalog.intents.map((intent) => [intent.label, intent.tool]));
+  const specs = new Map((catalog.tools ?? []).map((spec) => [spec.name, spec]));
+  const issues: SourceIssue[] = [];
+  const resolved = examples.map((example) => {
+    if (!toolOf.has(example.label)) return example;
+    const tool = toolOf.get(example.label);
+    const problem = (reason: string) => {
+      issues.push({ file: example.file, line: example.line, reason });
+      return example;
+    };
+    const call = example.toolCall;
+    if (tool === undefined) {
+      if (!call) return example;
+      return problem(`intent "${example.label}" calls no tool, but the row has a tool call`);
+    }
+    const spec = specs.get(tool);
+    if (!spec) return problem(`tool "${tool}" of intent "${example.label}" is not in the catalog`);
+    if (!call) return { ...example, toolCall: { name: tool, arguments: {} } };
+    if (call.name !== tool) {
+      return problem(
+        `tool call "${call.name}" is not "${tool}", the tool of intent "${example.label}"`,
+      );
+    }
+    const check = checkArguments(spec.parameters, call.arguments);
+    if (check.problems.length > 0) {
+      const reasons = check.problems.map(({ key, reason }) => `"${key}" ${reason}`);
+      return problem(`${tool} arguments: ${reasons.join('; ')}`);
+    }
+    return example;
+  });
+  if (issues.length > 0) throw new DataValidationError('dataset-invalid', issues);
+  return resolved;
+}
+
+/** A training example of the reply step: a finished tool call, its result and the reply to it. */
+export interface ToolReplyExample {
+  text: string;
+  label: string;
+  toolCall: ToolCall;
+  /** The tool's result, any JSON value. */
+  result: unknown;
+  reply: string;
+  file: string;
+  line: number;
+}
+
+/**
+ * Reads reply-step examples, JSON Lines of
+ * `{"text", "label", "tool_call": {"name", "arguments"}, "result": …, "reply": "…"}`, and throws a
+ * `DataValidationError` listing every unusable row as `file:line: reason`.
+ */
+export function parseToolReplies(source: string, file: string): ToolReplyExample[] {
+  const rows = jsonLinesRows(source, file);
+  const issues = [...rows.issues];
+  const examples: ToolReplyExample[] = [];
+  for (const { line, value } of rows.values) {
+    const base = toExample(value);
+    const row = isRecord(value) ? value : {};
+    let reason: string | null = null;
+    if (typeof base === 'string') reason = base;
+    else if ('conversations' in row)
+      reason = 'expected {"text", "label", "tool_call", "result", "reply"}';
+    else if (!base.toolCall) reason = '"tool_call" is missing';
+    else if (row.result === undefined) reason = '"result" is missing';
+    else if (typeof row.reply !== 'string' || row.reply.trim() === '') {
+      reason = '"reply" must be a non-empty string';
+    }
+    if (reason !== null || typeof base === 'string' || !base.toolCall) {
+      issues.push({ file, line, reason: reason ?? 'not a reply row' });
+      continue;
+    }
+    const reply = row.reply as string;
+    examples.push({ ...base, toolCall: base.toolCall, result: row.result, reply, file, line });
+  }
+  issues.sort((a, b) => a.line - b.line);
+  if (examples.length === 0 && issues.length === 0) {
+    issues.push({ file, line: 1, reason: 'the file holds no examples' });
+  }
+  if (issues.length > 0) throw new DataValidationError('dataset-invalid', issues);
+  return examples;
 }
 
 interface LocatedValue {
@@ -258,7 +371,9 @@ const ASSISTANT_ROLES = new Set(['assistant', 'gpt']);
 const TOOL_ROLES = new Set(['function_call', 'observation']);
 const KNOWN_ROLES = new Set([...USER_ROLES, ...ASSISTANT_ROLES, ...TOOL_ROLES, 'system']);
 
-function toExample(value: unknown): { text: string; label: string } | string {
+type ParsedExample = { text: string; label: string; toolCall?: ToolCall };
+
+function toExample(value: unknown): ParsedExample | string {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     return 'expected a JSON object';
   }
@@ -273,10 +388,46 @@ function toExample(value: unknown): { text: string; label: string } | string {
   if (typeof text !== 'string') return '"text" must be a string';
   if (text.trim() === '') return '"text" is empty';
   if (typeof label !== 'string' || label.trim() === '') return '"label" must be a non-empty string';
-  return { text, label: label.trim() };
+  if (row.tool_call === undefined) return { text, label: label.trim() };
+  const call = toToolCall(row.tool_call);
+  if (typeof call === 'string') return `"tool_call" ${call}`;
+  return { text, label: label.trim(), toolCall: call };
 }
 
-function fromConversation(turns: unknown): { text: string; label: string } | string {
+/**
+ * A tool call as data files write it: `{"name": "…", "arguments": {…}}`, the arguments a flat
+ * object of strings, numbers and booleans (or that object as a JSON string, as OpenAI-style
+ * APIs send it; absent means none). Returns why it is not one, as a phrase.
+ */
+function toToolCall(value: unknown): ToolCall | string {
+  if (!isRecord(value)) return 'must be an object {"name", "arguments"}';
+  if (typeof value.name !== 'string' || value.name.trim() === '') {
+    return 'needs a non-empty string "name"';
+  }
+  let args: unknown = value.arguments ?? {};
+  if (typeof args === 'string') {
+    try {
+      args = JSON.parse(args) as unknown;
+    } catch {
+      return '"arguments" is a string but not JSON';
+    }
+  }
+  if (!isRecord(args)) return '"arguments" must be an object';
+  const flat: ToolArguments = {};
+  for (const [key, item] of Object.entries(args)) {
+    if (typeof item !== 'string' && typeof item !== 'number' && typeof item !== 'boolean') {
+      return `argument "${key}" must be a string, number or boolean`;
+    }
+    flat[key] = item;
+  }
+  return { name: value.name, arguments: flat };
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function fromConversation(turns: unknown): ParsedExample | string {
   if (!Array.isArray(turns)) return '"conversations" must be an array of turns';
   const messages = turns.filter(
     (turn): turn is { from: string; value: string } =>
@@ -290,12 +441,20 @@ function fromConversation(turns: unknown): { text: string; label: string } | str
   if (unknown) {
     return `unknown role "${unknown.from}" (expected human/user, gpt/assistant, system, function_call or observation)`;
   }
-  const badCall = messages.find((turn) => turn.from === 'function_call' && !isToolCall(turn.value));
-  if (badCall) return 'a function_call turn must hold JSON with a string "name"';
+  const calls: ToolCall[] = [];
+  for (const turn of messages) {
+    if (turn.from !== 'function_call') continue;
+    const call = parseFunctionCall(turn.value);
+    if (typeof call === 'string') return `a function_call turn ${call}`;
+    calls.push(call);
+  }
   const userIndex = messages.findIndex((turn) => USER_ROLES.has(turn.from));
   const user = messages[userIndex];
   if (!user) return 'no user turn ("from": "user" or "human")';
-  const answer = messages.slice(userIndex + 1).find((turn) => ASSISTANT_ROLES.has(turn.from));
+  const answerIndex = messages.findIndex(
+    (turn, index) => index > userIndex && ASSISTANT_ROLES.has(turn.from),
+  );
+  const answer = messages[answerIndex];
   if (!answer) {
     return messages.slice(userIndex + 1).some((turn) => TOOL_ROLES.has(turn.from))
       ? 'no assistant turn after the user turn (function_call/observation turns are not an answer)'
@@ -303,20 +462,25 @@ function fromConversation(turns: unknown): { text: string; label: string } | str
   }
   if (user.value.trim() === '') return 'the user turn is empty';
   if (answer.value.trim() === '') return 'the assistant turn is empty';
-  return { text: user.value, label: answer.value.trim() };
+  const callTurn = messages.findIndex(
+    (turn, index) => index > userIndex && index < answerIndex && turn.from === 'function_call',
+  );
+  const example = { text: user.value, label: answer.value.trim() };
+  const call = callTurn < 0 ? undefined : parseFunctionCall(messages[callTurn]?.value ?? '');
+  return typeof call === 'object' ? { ...example, toolCall: call } : example;
 }
 
-function isToolCall(value: string): boolean {
+function parseFunctionCall(value: string): ToolCall | string {
+  let call: unknown;
   try {
-    const call = JSON.parse(value) as unknown;
-    return (
-      typeof call === 'object' &&
-      call !== null &&
-      typeof (call as Record<string, unknown>).name === 'string'
-    );
+    call = JSON.parse(value) as unknown;
   } catch {
-    return false;
+    return 'must hold JSON with a string "name"';
   }
+  if (!isRecord(call) || typeof call.name !== 'string')
+    return 'must hold JSON with a string "name"';
+  const parsed = toToolCall(call);
+  return typeof parsed === 'string' ? `has bad arguments (${parsed})` : parsed;
 }
 
 /** LLaMA-Factory's `tools`: a JSON string of an array of tool descriptions (or the array). */

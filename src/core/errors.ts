@@ -11,7 +11,39 @@ export type FenliuErrorCode =
   | 'model-folder-invalid'
   | 'input-invalid'
   | 'classifier-not-ready'
-  | 'aborted';
+  | ClassifierWorkerErrorCode
+  | 'model-download-failed'
+  | 'aborted'
+  | ToolErrorCode
+  | EscalationErrorCode;
+
+/**
+ * Why a tool call did not produce a result. `tool-failed` is the tool's own error (its message is
+ * shown to the user); the others are raised by fenliu around the call.
+ */
+export type ToolErrorCode =
+  | 'tool-unknown'
+  | 'tool-invalid-arguments'
+  | 'tool-not-confirmed'
+  | 'tool-timeout'
+  | 'tool-failed'
+  | 'tool-bad-result';
+
+/**
+ * The classifier's worker stopped answering: `classifier-crashed` when it threw outside any call
+ * (an engine abort, out of memory), `classifier-unresponsive` when a call outlived its deadline.
+ * Either way the worker is replaced; the calls it held are rejected with this error.
+ */
+export type ClassifierWorkerErrorCode = 'classifier-crashed' | 'classifier-unresponsive';
+
+/** Why a turn could not be handed to the escalation handler. */
+export type EscalationErrorCode =
+  | 'escalation-unavailable'
+  | 'escalation-handoff-failed'
+  | 'escalation-http'
+  | 'escalation-timeout'
+  | 'escalation-bad-stream'
+  | 'escalation-network';
 
 export class FenliuError extends Error {
   readonly code: FenliuErrorCode;
@@ -53,12 +85,20 @@ export class DataValidationError extends FenliuError {
 
 export class ModelLoadError extends FenliuError {
   constructor(
-    code: 'model-load-failed' | 'model-folder-invalid',
+    code: 'model-load-failed' | 'model-folder-invalid' | 'model-download-failed',
     message: string,
     options?: { cause?: unknown },
   ) {
     super(code, message, options);
     this.name = 'ModelLoadError';
+  }
+}
+
+/** The classifier's worker crashed or hung and is being replaced (see `ClassifierWorkerErrorCode`). */
+export class ClassifierWorkerError extends FenliuError {
+  constructor(code: ClassifierWorkerErrorCode, message: string, options?: { cause?: unknown }) {
+    super(code, message, options);
+    this.name = 'ClassifierWorkerError';
   }
 }
 
@@ -80,12 +120,32 @@ export function throwIfAborted(signal: AbortSignal | undefined): void {
   if (signal?.aborted) throw new AbortError();
 }
 
+/** A tool call that did not produce a result; `tool` names the tool. */
+export class ToolError extends FenliuError {
+  readonly tool: string;
+
+  constructor(code: ToolErrorCode, tool: string, message: string, options?: { cause?: unknown }) {
+    super(code, message, options);
+    this.name = 'ToolError';
+    this.tool = tool;
+  }
+}
+
+/** The escalation handler could not take the turn (no handler, HTTP error, timeout, bad stream). */
+export class EscalationError extends FenliuError {
+  constructor(code: EscalationErrorCode, message: string, options?: { cause?: unknown }) {
+    super(code, message, options);
+    this.name = 'EscalationError';
+  }
+}
+
 /** Plain-data form of an error, safe to post across a worker boundary. */
 export interface SerializedError {
   name: string;
   code: FenliuErrorCode | 'internal';
   message: string;
   issues?: SourceIssue[];
+  tool?: string;
 }
 
 export function serializeError(error: unknown): SerializedError {
@@ -96,6 +156,9 @@ export function serializeError(error: unknown): SerializedError {
       message: error.message,
       issues: [...error.issues],
     };
+  }
+  if (error instanceof ToolError) {
+    return { name: error.name, code: error.code, message: error.message, tool: error.tool };
   }
   if (error instanceof FenliuError) {
     return { name: error.name, code: error.code, message: error.message };
@@ -111,6 +174,7 @@ export function deserializeError(data: SerializedError): Error {
       return new DataValidationError(data.code, data.issues ?? []);
     case 'model-load-failed':
     case 'model-folder-invalid':
+    case 'model-download-failed':
       return new ModelLoadError(data.code, data.message);
     case 'input-invalid':
       return new InputError(data.message);
@@ -118,6 +182,23 @@ export function deserializeError(data: SerializedError): Error {
       return new AbortError(data.message);
     case 'classifier-not-ready':
       return new FenliuError(data.code, data.message);
+    case 'classifier-crashed':
+    case 'classifier-unresponsive':
+      return new ClassifierWorkerError(data.code, data.message);
+    case 'tool-unknown':
+    case 'tool-invalid-arguments':
+    case 'tool-not-confirmed':
+    case 'tool-timeout':
+    case 'tool-failed':
+    case 'tool-bad-result':
+      return new ToolError(data.code, data.tool ?? 'unknown', data.message);
+    case 'escalation-unavailable':
+    case 'escalation-handoff-failed':
+    case 'escalation-http':
+    case 'escalation-timeout':
+    case 'escalation-bad-stream':
+    case 'escalation-network':
+      return new EscalationError(data.code, data.message);
     case 'internal':
       return new Error(data.message);
   }

@@ -10,11 +10,14 @@ import {
   calibrationReport,
   computeMetrics,
   DEFAULT_BINS,
+  toolCallMetrics,
   type CalibrationReport,
   type IntentRef,
   type Metrics,
   type Prediction,
+  type ToolCallMetrics,
 } from './metrics';
+import type { ToolCall } from './tool-spec';
 
 /** What evaluation needs of an `IntentClassifier`. */
 export interface BatchClassifier {
@@ -25,6 +28,7 @@ export interface BatchClassifier {
       signal?: AbortSignal;
       batchSize?: number;
       onProgress?: (done: number, total: number) => void;
+      toolCalls?: boolean;
     },
   ): Promise<Classification[]>;
 }
@@ -34,6 +38,8 @@ export interface EvaluatedRow extends Prediction {
   text: string;
   file: string;
   line: number;
+  /** The call the row's answer makes, when labelled with one. */
+  expectedToolCall?: ToolCall;
   classification: Classification;
 }
 
@@ -44,6 +50,8 @@ export interface Evaluation {
    * with a calibration loaded, `metrics.calibration` is the calibrated one and this the "before".
    */
   uncalibrated: CalibrationReport;
+  /** Argument exact-match and decoding cost, when rows are labelled with tool calls. */
+  toolCalls: ToolCallMetrics;
   rows: EvaluatedRow[];
 }
 
@@ -85,11 +93,13 @@ export function expectedIntents(
  */
 export async function evaluate(
   classifier: BatchClassifier,
-  examples: readonly LabelledExample[],
+  examples: readonly (LabelledExample & { toolCall?: ToolCall })[],
   options: {
     signal?: AbortSignal;
     /** Messages per model call (see `IntentClassifier.classifyBatch`). */
     batchSize?: number;
+    /** Decode tool calls too (default true); off for intent-only runs such as calibration. */
+    toolCalls?: boolean;
     onProgress?: (done: number, total: number) => void;
     bins?: number;
   } = {},
@@ -97,7 +107,12 @@ export async function evaluate(
   const expected = expectedIntents(examples, classifier.info.intents);
   const classifications = await classifier.classifyBatch(
     examples.map((example) => example.text),
-    { signal: options.signal, batchSize: options.batchSize, onProgress: options.onProgress },
+    {
+      signal: options.signal,
+      batchSize: options.batchSize,
+      onProgress: options.onProgress,
+      toolCalls: options.toolCalls ?? true,
+    },
   );
   const rows = examples.map((example, i): EvaluatedRow => {
     const classification = classifications[i];
@@ -107,6 +122,7 @@ export async function evaluate(
       file: example.file,
       line: example.line,
       expected: expected[i] ?? example.label,
+      ...(example.toolCall && { expectedToolCall: example.toolCall }),
       classification,
     };
   });
@@ -119,6 +135,7 @@ export async function evaluate(
       raw.map((top, i) => top?.intentId === rows[i]?.expected),
       bins,
     ),
+    toolCalls: toolCallMetrics(rows),
     rows,
   };
 }

@@ -72,3 +72,19 @@ export class DownloadProgress {
     return total > 0 ? total : null;
   }
 }
+
+/** Automatic retries of an interrupted download while the browser says it is online. */
+export const DOWNLOAD_RETRIES = 3;
+
+/**
+ * When to retry a download the network interrupted, after `failures` automatic retries in a row:
+ * `when-online` while the browser is offline (its `online` event retries), else after 2, 4 and
+ * 8 seconds; then null — the user's Retry button, so a server that keeps failing is not hammered.
+ */
+export function downloadRetryPlan(
+  failures: number,
+  online: boolean,
+): 'when-online' | number | null {
+  if (!online) return 'when-online';
+  return failures < DOWNLOAD_RETRIES ? 2000 * 2 ** failures : null;
+}

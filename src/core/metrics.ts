@@ -5,6 +5,7 @@
  * `calibrate` and the tests share them.
  */
 import type { Classification } from './classification';
+import type { ToolCall } from './tool-spec';
 
 /** What the metrics read from one classification. */
 export type ScoredClassification = Pick<
@@ -279,6 +280,84 @@ export function computeMetrics(
       bins,
     ),
     latencyMs: summariseLatency(predictions.map((p) => p.classification.latencyMs)),
+  };
+}
+
+/** How well the model wrote tool calls, over rows whose labelled answer has one. */
+export interface ToolCallMetrics {
+  /** Rows with a labelled tool call. */
+  rows: number;
+  /** Rows whose proposed call has the labelled name and exactly the labelled arguments. */
+  exactMatch: number;
+  exactMatchRate: number | null;
+  /** The same, over the rows whose intent was right (the arguments' own error rate). */
+  intentCorrect: number;
+  exactMatchGivenIntent: number | null;
+  perTool: Record<string, { rows: number; exactMatch: number }>;
+  /** Time spent decoding calls (added to a tool turn's latency), over rows that decoded one. */
+  decodeLatencyMs: LatencySummary;
+  /** Mean model calls per decoded call. */
+  meanDecodeSteps: number;
+}
+
+/** A row as `toolCallMetrics` reads it: the labelled call (if any) and what the engine proposed. */
+export interface ToolCallPrediction {
+  expected: string;
+  expectedToolCall?: ToolCall;
+  classification: Pick<Classification, 'intentId' | 'toolCall'>;
+}
+
+/** True when both calls name the same tool with the same arguments (key order aside). */
+export function sameToolCall(
+  expected: ToolCall,
+  proposed: Pick<ToolCall, 'name' | 'arguments'> | undefined,
+): boolean {
+  if (proposed?.name !== expected.name) return false;
+  const keys = Object.keys(expected.arguments);
+  return (
+    keys.length === Object.keys(proposed.arguments).length &&
+    keys.every((key) => proposed.arguments[key] === expected.arguments[key])
+  );
+}
+
+/** Argument exact-match of proposed tool calls, per tool, and the cost of decoding them. */
+export function toolCallMetrics(rows: readonly ToolCallPrediction[]): ToolCallMetrics {
+  const labelled = rows.filter((row) => row.expectedToolCall !== undefined);
+  const perTool: ToolCallMetrics['perTool'] = {};
+  let exactMatch = 0;
+  let intentCorrect = 0;
+  let exactGivenIntent = 0;
+  for (const row of labelled) {
+    const expected = row.expectedToolCall;
+    if (!expected) continue;
+    const tool = (perTool[expected.name] ??= { rows: 0, exactMatch: 0 });
+    tool.rows++;
+    const exact = sameToolCall(expected, row.classification.toolCall);
+    const rightIntent = row.classification.intentId === row.expected;
+    if (exact) {
+      exactMatch++;
+      tool.exactMatch++;
+    }
+    if (rightIntent) {
+      intentCorrect++;
+      if (exact) exactGivenIntent++;
+    }
+  }
+  const decoded = rows.flatMap((row) =>
+    row.classification.toolCall ? [row.classification.toolCall] : [],
+  );
+  return {
+    rows: labelled.length,
+    exactMatch,
+    exactMatchRate: ratio(exactMatch, labelled.length),
+    intentCorrect,
+    exactMatchGivenIntent: ratio(exactGivenIntent, intentCorrect),
+    perTool,
+    decodeLatencyMs: summariseLatency(decoded.map((call) => call.latencyMs)),
+    meanDecodeSteps:
+      decoded.length === 0
+        ? Number.NaN
+        : sum(decoded.map((call) => call.decodeSteps)) / decoded.length,
   };
 }
 

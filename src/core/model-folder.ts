@@ -1,4 +1,6 @@
-import { ModelLoadError } from './errors';
+import { errorMessage, ModelLoadError } from './errors';
+import { toolSpecProblems } from './json-schema';
+import type { ToolSpec } from './tool-spec';
 import { readModelText } from './runtime';
 
 /**
@@ -9,8 +11,16 @@ export interface ModelCard {
   format: 1;
   /** The labels the model was trained to answer with, in catalog order. */
   labels: string[];
-  /** Intent id for each label (same order as `labels`). */
-  intents: { id: string; label: string }[];
+  /**
+   * Intent id for each label (same order as `labels`); `tool` names the tool in `tools` the
+   * intent's answer calls, `escalate` marks an intent whose turns go to the escalation handler.
+   */
+  intents: { id: string; label: string; tool?: string; escalate?: boolean }[];
+  /**
+   * Tools the model was trained to call, as the catalog declared them (intents name them in
+   * `tool`). Older cards have none: `parseModelCard` gives them `[]`.
+   */
+  tools?: ToolSpec[];
   /** Intent id used when an answer is not one of the labels. */
   fallbackIntent: string;
   /** The exact system message used in training, or null for none. */
@@ -41,9 +51,13 @@ export function parseModelCard(text: string, modelId: string): ModelCard {
   try {
     value = JSON.parse(text);
   } catch (error) {
-    throw new ModelLoadError('model-folder-invalid', `${modelId}/fenliu.json is not valid JSON`, {
-      cause: error,
-    });
+    throw new ModelLoadError(
+      'model-folder-invalid',
+      `${modelId}/fenliu.json is not valid JSON (${errorMessage(error)}). Fix: copy the folder ` +
+        'again if it was cut short, or export it again (training/export.py and ' +
+        'scripts/write-model-card.ts write it).',
+      { cause: error },
+    );
   }
   const card = value as Partial<ModelCard> | null;
   const problems: string[] = [];
@@ -61,6 +75,30 @@ export function parseModelCard(text: string, modelId: string): ModelCard {
   ) {
     problems.push('"intents" must give an {id, label} for each label, in the same order');
   }
+  const tools: unknown = card?.tools ?? [];
+  const toolNames = new Set<string>();
+  if (!Array.isArray(tools)) {
+    problems.push('"tools" must be an array of tool declarations');
+  } else {
+    tools.forEach((spec: unknown, index) => {
+      problems.push(...toolSpecProblems(spec, `"tools"[${index}]`));
+      const name = (spec as { name?: unknown } | null)?.name;
+      if (typeof name === 'string') toolNames.add(name);
+    });
+  }
+  const listed: unknown[] = Array.isArray(intents) ? intents : [];
+  for (const intent of listed) {
+    if (typeof intent !== 'object' || intent === null) continue;
+    const { id, tool, escalate } = intent as { id?: unknown; tool?: unknown; escalate?: unknown };
+    if (tool !== undefined && (typeof tool !== 'string' || !toolNames.has(tool))) {
+      problems.push(
+        `intent ${JSON.stringify(id)} calls tool ${JSON.stringify(tool)}, which "tools" does not declare`,
+      );
+    }
+    if (escalate !== undefined && typeof escalate !== 'boolean') {
+      problems.push(`intent ${JSON.stringify(id)}: "escalate" must be true or false`);
+    }
+  }
   if (!intents?.some((intent) => intent.id === card?.fallbackIntent)) {
     problems.push('"fallbackIntent" must be one of the intent ids');
   }
@@ -73,8 +111,9 @@ export function parseModelCard(text: string, modelId: string): ModelCard {
   if (problems.length > 0) {
     throw new ModelLoadError(
       'model-folder-invalid',
-      `${modelId}/fenliu.json: ${problems.join('; ')}`,
+      `${modelId}/fenliu.json: ${problems.join('; ')}. Fix: correct fenliu.json by hand, or ` +
+        'export the folder again (training/export.py and scripts/write-model-card.ts write it).',
     );
   }
-  return card as ModelCard;
+  return { ...(card as ModelCard), tools: Array.isArray(tools) ? (tools as ToolSpec[]) : [] };
 }

@@ -17,6 +17,14 @@ export interface RuntimeOptions {
   wasmPaths?: { mjs: string; wasm: string };
   /** WASM threads; ORT picks 1 on a 2-core machine unless told (needs cross-origin isolation). */
   numThreads?: number;
+  /**
+   * Let transformers.js keep downloaded files in its own Cache Storage (browser only; default
+   * true). Off where a service worker already caches them — the offline demo's — so the model
+   * is stored once, and a refused cache (quota) is not filled behind the page's back. Off also
+   * turns off its copy of onnxruntime's files, which it imports from `blob:` URLs: a page whose
+   * Content-Security-Policy does not allow `blob:` scripts and workers needs it off.
+   */
+  browserCache?: boolean;
 }
 
 let configuredRoot: string | null = null;
@@ -32,6 +40,10 @@ export function configureRuntime(options: RuntimeOptions): void {
   if (wasm) {
     if (options.wasmPaths !== undefined) wasm.wasmPaths = options.wasmPaths;
     if (options.numThreads !== undefined) wasm.numThreads = options.numThreads;
+  }
+  if (options.browserCache !== undefined) {
+    env.useBrowserCache = options.browserCache;
+    env.useWasmCache = options.browserCache;
   }
   configuredRoot = env.localModelPath;
 }

@@ -1,13 +1,23 @@
 import { createRoot, type Root } from 'react-dom/client';
 import type { Catalog } from '../core/catalog';
 import type { DevicePreference } from '../core/device';
-import type { FenliuTool } from '../ui/conversation';
-import type { EscalationEvent } from '../ui/ChatWidget';
+import type { EscalationConfig } from '../escalation/handler';
+import type { ToolImplementation } from '../tools/registry';
+import type { ChatWidgetProps, EscalationEvent } from '../ui/ChatWidget';
 import { parseLanguage, parseTheme } from '../ui/i18n';
 import { EmbeddedChat } from './EmbeddedChat';
 import { adoptWidgetStyles, emit } from './styles';
 
-const ATTRIBUTES = ['model', 'catalog', 'lang', 'theme', 'device', 'ort', 'persist'] as const;
+const ATTRIBUTES = [
+  'model',
+  'catalog',
+  'lang',
+  'theme',
+  'device',
+  'ort',
+  'persist',
+  'browser-cache',
+] as const;
 
 function parseDevice(value: string | null): DevicePreference {
   return value === 'wasm' || value === 'webgpu' ? value : 'auto';
@@ -19,7 +29,10 @@ function parseDevice(value: string | null): DevicePreference {
  * Attributes: `model` (model folder URL), `catalog` (catalog JSON URL), `lang` (`zh`|`en`),
  * `theme` (`light`|`dark`|`auto`), and optionally `device` (`auto`|`wasm`|`webgpu`), `ort`
  * (onnxruntime-web folder URL) and `persist` (IndexedDB key for the conversation).
- * Properties: `catalog` (a catalog object; wins over the attribute), `tools`, `onescalate`.
+ * Properties: `catalog` (a catalog object; wins over the attribute), `tools` (implementations by
+ * tool name), `toolReply` (template replies), `escalation` (chat-completions endpoint or hand-off
+ * callback; the API key lives only in this property, never in an attribute or storage),
+ * `onescalate`.
  * Events: `fenliu-status` (detail: the lifecycle status), `fenliu-escalate` (detail: text and
  * classification).
  *
@@ -31,7 +44,9 @@ export class FenliuChatElement extends HTMLElement {
   static readonly observedAttributes = ATTRIBUTES;
   private reactRoot: Root | null = null;
   private catalogObject: Catalog | null = null;
-  private toolList: readonly FenliuTool[] = [];
+  private toolMap: Readonly<Record<string, ToolImplementation>> = {};
+  private escalationConfig: EscalationConfig | null = null;
+  private replyTemplate: ChatWidgetProps['toolReply'] | null = null;
   /** Called, like the `fenliu-escalate` event, when a message is routed to escalation. */
   onescalate: ((event: EscalationEvent) => void) | null = null;
 
@@ -42,11 +57,25 @@ export class FenliuChatElement extends HTMLElement {
     this.catalogObject = value;
     this.render();
   }
-  get tools(): readonly FenliuTool[] {
-    return this.toolList;
+  get tools(): Readonly<Record<string, ToolImplementation>> {
+    return this.toolMap;
   }
-  set tools(value: readonly FenliuTool[]) {
-    this.toolList = value;
+  set tools(value: Readonly<Record<string, ToolImplementation>>) {
+    this.toolMap = value;
+    this.render();
+  }
+  get escalation(): EscalationConfig | null {
+    return this.escalationConfig;
+  }
+  set escalation(value: EscalationConfig | null) {
+    this.escalationConfig = value;
+    this.render();
+  }
+  get toolReply(): ChatWidgetProps['toolReply'] | null {
+    return this.replyTemplate;
+  }
+  set toolReply(value: ChatWidgetProps['toolReply'] | null) {
+    this.replyTemplate = value;
     this.render();
   }
 
@@ -83,11 +112,16 @@ export class FenliuChatElement extends HTMLElement {
         ortUrl={this.getAttribute('ort')}
         catalogUrl={this.getAttribute('catalog')}
         catalog={this.catalogObject}
-        tools={this.toolList}
+        tools={this.toolMap}
+        escalation={this.escalationConfig}
+        {...(this.replyTemplate && { toolReply: this.replyTemplate })}
         device={parseDevice(this.getAttribute('device'))}
         {...(lang !== null && { language: parseLanguage(lang) })}
         {...(theme !== null && { theme: parseTheme(theme) })}
         {...(persist !== null && { persistKey: persist })}
+        // `browser-cache="off"`: no Cache Storage copy of the model or of onnxruntime's files
+        // (whose copy is imported from blob: URLs a strict CSP refuses).
+        {...(this.getAttribute('browser-cache') === 'off' && { browserCache: false })}
         onStatus={(status) => {
           emit(this, 'fenliu-status', status);
         }}

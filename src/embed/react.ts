@@ -5,7 +5,10 @@
 export { FenliuChat, type FenliuChatProps } from './FenliuChat';
 export type { EmbedOptions } from './EmbeddedChat';
 export type { EscalationEvent } from '../ui/ChatWidget';
-export type { FenliuTool, ToolCall, ChatTurn } from '../ui/conversation';
+export type { ChatTurn, ToolCallState, EscalationState } from '../ui/conversation';
+export type { ToolImplementation } from '../tools/registry';
+export type { EscalationConfig, EscalationRequest } from '../escalation/handler';
+export type { ToolSpec, ToolCall, ToolArguments } from '../core/tool-spec';
 export type { ClassifierStatus } from '../core/lifecycle';
 export type { Catalog } from '../core/catalog';
 export type { Classification } from '../core/classification';

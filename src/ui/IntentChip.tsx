@@ -62,6 +62,15 @@ export function IntentChip({
           {t.latency} {result.latencyMs.toFixed(0)} ms
         </span>
       </p>
+      {result.truncated && (
+        <p
+          className="notice notice-truncated"
+          role="note"
+          data-kept-chars={result.truncated.keptChars}
+        >
+          {t.truncated(result.truncated.keptChars, result.truncated.originalChars)}
+        </p>
+      )}
       {result.route !== 'intent' && (
         <p className={`notice notice-${result.route}`} role="note">
           <strong>{result.route === 'escalate' ? t.escalate : t.outOfScope}</strong>

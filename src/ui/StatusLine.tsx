@@ -1,5 +1,5 @@
 import type { ClassifierStatus } from '../core/lifecycle';
-import { formatBytes, type Strings } from './i18n';
+import { errorText, formatBytes, type Strings } from './i18n';
 
 /** Words for a state, announced to screen readers once per change (not on every percent). */
 export function statusWords(status: ClassifierStatus, t: Strings): string {
@@ -29,11 +29,14 @@ export function StatusLine({
   t,
   onRetry,
   onCancel,
+  autoRetry = null,
 }: {
   status: ClassifierStatus;
   t: Strings;
   onRetry: () => void;
   onCancel: () => void;
+  /** An interrupted download's automatic retry: when back online, or in N ms. */
+  autoRetry?: 'when-online' | number | null;
 }) {
   const loading = status.state !== 'ready' && status.state !== 'error';
   return (
@@ -74,7 +77,14 @@ export function StatusLine({
       )}
       {status.state === 'error' && (
         <p className="status-error" role="alert">
-          {status.error.message} <span className="error-code">({status.error.code})</span>
+          {errorText(status.error, t)} <span className="error-code">({status.error.code})</span>
+        </p>
+      )}
+      {status.state === 'error' && autoRetry !== null && (
+        <p className="auto-retry" data-auto-retry={autoRetry}>
+          {autoRetry === 'when-online'
+            ? t.autoRetryOnline
+            : t.autoRetryIn((autoRetry / 1000).toFixed(0))}
         </p>
       )}
       {loading && (

@@ -40,15 +40,53 @@ const ZH = {
   toolArguments: '参数',
   toolResult: '结果',
   toolStatus: {
-    pending: '等待中',
+    'needs-input': '等待补充信息',
     'needs-confirmation': '待确认',
     running: '运行中',
     done: '完成',
     error: '失败',
-    declined: '已拒绝',
+    declined: '未执行',
+    continued: '已补充，见下方',
+    interrupted: '页面关闭时中断，结果未知',
   },
+  toolAskFallback: (key: string) => `请提供 ${key}。`,
+  toolConfirmQuestion: '这个操作会修改你的数据，确认执行吗？',
+  toolConfirm: '确认执行',
+  toolDecline: '不用了',
+  toolDone: (name: string) => `${name} 已完成。`,
+  toolMissing: '缺少',
+  toolChoices: '可选',
+  answered: (keys: string) => `补充了：${keys}`,
+  replyByModel: '由模型根据结果撰写',
+  modelReplies: '模型撰写回复',
+  escalation: {
+    out_of_scope: '超出服务范围，已转交',
+    low_confidence: '没有把握，已转交',
+    intent: '已为你转接',
+  },
+  escalationWaiting: '正在等待回复…',
+  escalationHandedOff: '已转接人工客服，请稍候。',
+  escalationUnavailable:
+    '这个页面没有配置转交渠道（离线演示），消息没有发送给任何人或任何服务。请换个说法再试，或通过其他渠道联系人工客服。',
+  escalationFailed: '转交失败',
+  escalationInterrupted: '页面关闭时转交被中断。',
   fellBack: '已切换到 WASM',
   notPersisted: '浏览器未允许离线缓存模型，本次从内存运行',
+  queued: '排队中，前面的消息处理完就轮到它',
+  interrupted: '页面关闭时还没有处理，消息已保留',
+  resend: '重新发送',
+  notSaved: '存储空间不足，对话没能保存到本设备；在关闭页面之前它都还在。',
+  restarted: '识别引擎出错后已重新启动',
+  autoRetryOnline: '网络恢复后会自动重新下载',
+  autoRetryIn: (seconds: string) => `${seconds} 秒后自动重试`,
+  truncated: (kept: number, total: number) =>
+    `消息很长（${total} 个字符），只识别了前 ${kept} 个字符；完整的消息保留在上面。`,
+  errorByCode: {
+    'input-invalid': '这条消息只有空白或控制字符，没有可以识别的内容。',
+    'classifier-crashed': '识别引擎崩溃了，已自动重启；这条消息没有处理，可以重新发送。',
+    'classifier-unresponsive': '识别引擎太久没有响应，已自动重启；这条消息没有处理，可以重新发送。',
+    'model-download-failed': '模型下载中断（网络问题），未完成的文件不会被保存。',
+  },
 } as const;
 
 type Widen<T> = T extends string
@@ -96,16 +134,67 @@ const EN: Strings = {
   toolArguments: 'Arguments',
   toolResult: 'Result',
   toolStatus: {
-    pending: 'Pending',
+    'needs-input': 'Waiting for details',
     'needs-confirmation': 'Needs confirmation',
     running: 'Running',
     done: 'Done',
     error: 'Failed',
-    declined: 'Declined',
+    declined: 'Not run',
+    continued: 'Details given, see below',
+    interrupted: 'Interrupted when the page closed; outcome unknown',
   },
+  toolAskFallback: (key) => `Please give ${key}.`,
+  toolConfirmQuestion: 'This changes your data. Go ahead?',
+  toolConfirm: 'Confirm',
+  toolDecline: 'No thanks',
+  toolDone: (name) => `${name} finished.`,
+  toolMissing: 'Missing',
+  toolChoices: 'Choices',
+  answered: (keys) => `Gave: ${keys}`,
+  replyByModel: 'Written by the model from the result',
+  modelReplies: 'Model-written replies',
+  escalation: {
+    out_of_scope: 'Outside what this assistant handles: handed over',
+    low_confidence: 'Not confident: handed over',
+    intent: 'Handing you over',
+  },
+  escalationWaiting: 'Waiting for a reply…',
+  escalationHandedOff: 'A person will take over shortly.',
+  escalationUnavailable:
+    'This page has no hand-over configured (offline demo): the message was not sent to anyone or any service. Try rephrasing it, or reach a person through another channel.',
+  escalationFailed: 'Hand-over failed',
+  escalationInterrupted: 'The hand-over was interrupted when the page closed.',
   fellBack: 'switched to WASM',
   notPersisted: 'The browser refused to cache the model offline; running from memory this time',
+  queued: 'Queued: it is next once the messages before it are answered',
+  interrupted: 'Not answered before the page closed; the message is kept',
+  resend: 'Send again',
+  notSaved:
+    'Storage is full: the conversation could not be saved on this device. It stays here until the page closes.',
+  restarted: 'The classifier failed and was restarted',
+  autoRetryOnline: 'The download starts again when the connection is back',
+  autoRetryIn: (seconds) => `Retrying in ${seconds} s`,
+  truncated: (kept, total) =>
+    `A long message (${total} characters): only its first ${kept} were classified; the whole message is kept above.`,
+  errorByCode: {
+    'input-invalid': 'This message holds only blanks or control characters: nothing to classify.',
+    'classifier-crashed':
+      'The classifier crashed and was restarted; this message was not answered, send it again.',
+    'classifier-unresponsive':
+      'The classifier stopped responding and was restarted; this message was not answered, send it again.',
+    'model-download-failed':
+      'The model download was interrupted (network); no partial file was kept.',
+  },
 };
+
+/**
+ * The words for an error with a stable code the UI knows, else the error's own message (a tool's
+ * or an endpoint's message is meant for the user as it is).
+ */
+export function errorText(error: { code: string; message: string }, t: Strings): string {
+  const known = t.errorByCode as Readonly<Record<string, string | undefined>>;
+  return known[error.code] ?? error.message;
+}
 
 /** The UI strings for `language`. */
 export function strings(language: Language): Strings {

@@ -1,5 +1,5 @@
 import { createStore, get, set, type UseStore } from 'idb-keyval';
-import { isSettled, MAX_SAVED_TURNS, reviveTurns, type ChatTurn } from './conversation';
+import { reviveTurns, turnsToSave, type ChatTurn } from './conversation';
 import { parseLanguage, parseTheme, type Language, type Theme } from './i18n';
 
 /** What a widget with a `persistKey` keeps between visits, in IndexedDB. */
@@ -35,12 +35,44 @@ export async function loadWidgetState(persistKey: string): Promise<SavedWidgetSt
   }
 }
 
-/** Saves the settled turns (newest `MAX_SAVED_TURNS`) and settings; storage errors are ignored. */
-export async function saveWidgetState(persistKey: string, state: SavedWidgetState): Promise<void> {
-  const turns = state.turns.filter(isSettled).slice(-MAX_SAVED_TURNS);
+/**
+ * Saves the newest turns (unanswered ones marked `interrupted`, see `turnsToSave`) and the
+ * settings. Resolves with the error when storage refused the write (full, blocked), so the widget
+ * can say the conversation is not being kept; it never rejects.
+ */
+export async function saveWidgetState(
+  persistKey: string,
+  state: SavedWidgetState,
+): Promise<Error | null> {
   try {
-    await set(persistKey, { turns, settings: state.settings }, widgetStore());
-  } catch {
+    await set(
+      persistKey,
+      { turns: turnsToSave(state.turns), settings: state.settings },
+      widgetStore(),
+    );
+    return null;
+  } catch (error) {
     // NOTE: a full or blocked store must not break the conversation in memory.
+    return error instanceof Error ? error : new Error(String(error));
+  }
+}
+
+/** The message being typed, kept apart from the turns so a keystroke writes a few bytes. */
+export async function loadDraft(persistKey: string): Promise<string> {
+  try {
+    const value: unknown = await get(`${persistKey}:draft`, widgetStore());
+    return typeof value === 'string' ? value : '';
+  } catch {
+    return '';
+  }
+}
+
+/** Saves the message being typed; a refused write is reported like `saveWidgetState`'s. */
+export async function saveDraft(persistKey: string, draft: string): Promise<Error | null> {
+  try {
+    await set(`${persistKey}:draft`, draft, widgetStore());
+    return null;
+  } catch (error) {
+    return error instanceof Error ? error : new Error(String(error));
   }
 }

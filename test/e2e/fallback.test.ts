@@ -10,6 +10,9 @@ import {
   watchPage,
   type DemoServer,
 } from '../support/browser';
+import { reliabilityLog } from '../support/reliability-log';
+
+const record = reliabilityLog('fallback');
 
 // Both switches make WebGPU fail for real inside the worker (ORT gets no adapter; the GPU device
 // ORT runs on is destroyed), with a WebGPU adapter present (--enable-unsafe-webgpu).
@@ -44,7 +47,15 @@ describe('WebGPU → WASM fallback', () => {
       await input.press('Enter');
       const chip = page.locator('.turn .intent .label').first();
       await chip.waitFor({ timeout: 120_000 });
-      expect(await chip.textContent()).toBe('Cancel service');
+      const reason = await status.locator('.reason').textContent();
+      const label = await chip.textContent();
+      record({
+        area: 'fault',
+        case: 'WebGPU fails at session creation',
+        outcome: `loaded on ${(await status.getAttribute('data-device')) ?? '-'}, status says "${reason ?? ''}"; first message → ${label ?? '-'}`,
+        ok: label === 'Cancel service',
+      });
+      expect(label).toBe('Cancel service');
       await page.screenshot({ path: join(ARTIFACTS, 'fallback-creation.png'), fullPage: true });
       expect(watch.foreignRequests).toEqual([]);
       expect(watch.pageErrors).toEqual([]);
@@ -78,6 +89,13 @@ describe('WebGPU → WASM fallback', () => {
       await input.press('Enter');
       const second = page.locator('.turn .intent').nth(1);
       await second.waitFor({ timeout: 120_000 });
+      const turns = await page.locator('.turn').count();
+      record({
+        area: 'fault',
+        case: 'WebGPU device lost mid-conversation',
+        outcome: `switched to WASM ("${(await status.locator('.reason').textContent()) ?? ''}"); next message → ${(await second.locator('.label').textContent()) ?? '-'}; ${turns} turns kept`,
+        ok: turns === 2,
+      });
       expect(await second.locator('.label').textContent()).toBe('修改信息');
       expect(await page.locator('.turn .intent .label').first().textContent()).toBe('取消服务');
       expect(await page.locator('.turn').count()).toBe(2);

@@ -1,21 +1,17 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readFileSync, statSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { IntentClassifier } from '../../src/core/classifier';
+import type { IntentClassifier } from '../../src/core/classifier';
 import { parseDataset } from '../../src/core/dataset';
 import { readModelCard } from '../../src/core/model-folder';
-import { configureRuntime } from '../../src/core/runtime';
 import { DEMO_DATA, DEMO_MODEL_ID, PUBLIC_MODELS } from '../../scripts/lib/paths';
 import { readCatalog } from '../../scripts/lib/data-files';
+import { loadDemoClassifier } from '../support/demo-model';
 
 let classifier: IntentClassifier;
 beforeAll(async () => {
-  configureRuntime({ modelRoot: PUBLIC_MODELS });
-  classifier = await IntentClassifier.load({
-    modelId: DEMO_MODEL_ID,
-    device: 'cpu',
-    dtype: 'int8',
-  });
+  // With the folder's calibration.json, as the widget and the CLI load it.
+  classifier = await loadDemoClassifier({ calibrated: true });
 });
 afterAll(async () => {
   await classifier.dispose();

@@ -1,6 +1,4 @@
 import {
-  AutoModelForCausalLM,
-  AutoTokenizer,
   LogitsProcessorList,
   Tensor,
   type PreTrainedModel,
@@ -17,8 +15,8 @@ import { parseDataset } from '../../src/core/dataset';
 import { AbortError, InputError } from '../../src/core/errors';
 import { LabelTrie, logSumExp, type TrieNode } from '../../src/core/label-trie';
 import { encodeAnswer, encodePrompt } from '../../src/core/prompt';
-import { configureRuntime } from '../../src/core/runtime';
-import { DEMO_DATA, DEMO_MODEL_ID, PUBLIC_MODELS } from '../../scripts/lib/paths';
+import { loadDemoClassifier, loadDemoReference } from '../support/demo-model';
+import { DEMO_DATA, DEMO_MODEL_ID } from '../../scripts/lib/paths';
 
 /**
  * The engine against independent references on the committed demo model: transformers.js's own
@@ -42,19 +40,9 @@ const messages = [
 ];
 
 beforeAll(async () => {
-  configureRuntime({ modelRoot: PUBLIC_MODELS });
   // The raw model: the folder's calibration.json is exercised by the CLI tests.
-  classifier = await IntentClassifier.load({
-    modelId: DEMO_MODEL_ID,
-    device: 'cpu',
-    dtype: 'int8',
-    calibration: null,
-  });
-  tokenizer = await AutoTokenizer.from_pretrained(DEMO_MODEL_ID);
-  model = await AutoModelForCausalLM.from_pretrained(DEMO_MODEL_ID, {
-    device: 'cpu',
-    dtype: 'int8',
-  });
+  classifier = await loadDemoClassifier();
+  ({ model, tokenizer } = await loadDemoReference());
 });
 afterAll(async () => {
   await classifier.dispose();

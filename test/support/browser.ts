@@ -1,8 +1,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
-import { preview, type PreviewServer } from 'vite';
+import { chromium, type BrowserContext, type Locator, type Page } from 'playwright-core';
+import { preview, type Connect, type PreviewServer } from 'vite';
 import { REPO_ROOT } from '../../scripts/lib/paths';
 
 /** Debian's Chromium; Playwright's own browser download cannot work on this network. */
@@ -27,15 +27,33 @@ export interface DemoServer {
   close: () => Promise<void>;
 }
 
-/**
- * Serves the built demo (dist/) with `vite preview` on a loopback port: a free one, or `port`
- * (to restart a stopped server where a browser expects it).
- */
-export async function serveDemo(port = 0): Promise<DemoServer> {
+export interface ServeOptions {
+  /** A fixed port (to restart a stopped server where a browser expects it); default: a free one. */
+  port?: number;
+  /**
+   * Middlewares run before the static files, in order: a test's faults (a connection dropped
+   * mid-download) or headers (a strict Content-Security-Policy on every response).
+   */
+  middlewares?: Connect.NextHandleFunction[];
+}
+
+/** Serves the built demo (dist/) with `vite preview` on a loopback port. */
+export async function serveDemo({
+  port = 0,
+  middlewares = [],
+}: ServeOptions = {}): Promise<DemoServer> {
   const server: PreviewServer = await preview({
     root: REPO_ROOT,
     logLevel: 'error',
     preview: { port, host: '127.0.0.1', strictPort: port !== 0 },
+    plugins: [
+      {
+        name: 'fenliu:test-middlewares',
+        configurePreviewServer(preview) {
+          for (const middleware of middlewares) preview.middlewares.use(middleware);
+        },
+      },
+    ],
   });
   const url = server.resolvedUrls?.local[0];
   if (!url) throw new Error('vite preview did not report its URL');
@@ -141,4 +159,27 @@ export function lifecycleProblems(statuses: readonly SeenStatus[]): string[] {
   if (lastPercent !== 100) problems.push(`download ended at ${lastPercent}%, not 100%`);
   if (statuses.at(-1)?.state !== 'ready') problems.push(`ended ${statuses.at(-1)?.state ?? '-'}`);
   return problems;
+}
+
+/** How long one message may take to be answered in a test (WASM on a busy shared machine). */
+export const TURN_TIMEOUT = 120_000;
+
+/** Waits until the widget has nothing in progress (no classification, tool call or hand-over). */
+export async function waitIdle(page: Page): Promise<void> {
+  await page.locator('button.stop').waitFor({ state: 'detached', timeout: TURN_TIMEOUT });
+}
+
+/**
+ * Types a message into the page's (one) widget, sends it with Enter, and returns its turn once
+ * the widget is idle again. Locators pierce shadow roots, so embeds work the same.
+ */
+export async function say(page: Page, text: string): Promise<Locator> {
+  const turns = page.locator('.turn');
+  const before = await turns.count();
+  const input = page.locator('textarea').first();
+  await input.fill(text);
+  await input.press('Enter');
+  await turns.nth(before).waitFor();
+  await waitIdle(page);
+  return turns.nth(before);
 }

@@ -1,6 +1,9 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { intentsByLabel, validateCatalog } from '../../src/core/catalog';
 import { DataValidationError } from '../../src/core/errors';
+import { DEMO_DATA } from '../../scripts/lib/paths';
 
 const text = { zh: '文', en: 'text' };
 const intent = (id: string, label: string) => ({ id, label, name: text, description: text });
@@ -40,6 +43,105 @@ describe('validateCatalog', () => {
       'intents[2].name must be an object with "zh" and "en" strings',
       'intents[2].description must be an object with "zh" and "en" strings',
       '"fallbackIntent" must be the id of one of the intents',
+    ]);
+  });
+});
+
+/** The reasons `validateCatalog` gives for `value`, or [] when it accepts it. */
+function reasons(value: unknown): string[] {
+  try {
+    validateCatalog(value, 'cat.json');
+    return [];
+  } catch (error) {
+    if (!(error instanceof DataValidationError)) throw error;
+    return error.issues.map((issue) => issue.reason);
+  }
+}
+
+describe('validateCatalog: tools and escalation', () => {
+  const demo = JSON.parse(readFileSync(join(DEMO_DATA, 'catalog.json'), 'utf8')) as {
+    tools: Record<string, unknown>[];
+    intents: Record<string, unknown>[];
+  };
+  const lookup = demo.tools[0] as Record<string, unknown>;
+
+  it('accepts the demo catalog with its six tools', () => {
+    const catalog = validateCatalog(demo, 'data/demo/catalog.json');
+    expect(catalog.tools?.map((tool) => tool.name)).toEqual([
+      'lookup_order',
+      'track_shipment',
+      'change_address',
+      'request_refund',
+      'request_invoice',
+      'cancel_service',
+    ]);
+    expect(catalog.intents.filter((intent) => intent.escalate).map((i) => i.id)).toEqual([
+      'human_agent',
+    ]);
+    // Lookups only read; the others create or change records, so each asks the user first.
+    expect(
+      catalog.tools?.map((tool) => [tool.name, tool.changesData, tool.requiresConfirmation]),
+    ).toEqual([
+      ['lookup_order', false, false],
+      ['track_shipment', false, false],
+      ['change_address', true, true],
+      ['request_refund', true, true],
+      ['request_invoice', true, true],
+      ['cancel_service', true, true],
+    ]);
+  });
+
+  it('refuses a tool that changes data without confirmation, naming the tool and the fix', () => {
+    const unasked = { ...lookup, name: 'wipe_orders', changesData: true };
+    expect(reasons({ ...valid, tools: [lookup, unasked] })).toEqual([
+      'tools[1]: tool "wipe_orders" changes data but does not require confirmation; set "requiresConfirmation": true (a tool that changes data always asks the user first), or "changesData": false if it only reads',
+    ]);
+    expect(reasons({ ...valid, tools: [{ ...lookup, changesData: undefined }] })).toEqual([
+      'tools[0].changesData must be true or false (true when a call creates, updates or deletes data)',
+    ]);
+  });
+
+  it('names each problem of tools and bindings', () => {
+    const broken = {
+      ...valid,
+      intents: [
+        { ...intent('order', '查询订单'), tool: 'lookup_orders' },
+        { ...intent('agent', '转人工'), escalate: 'yes' },
+        { ...intent('both', '两者'), tool: 'lookup_order', escalate: true },
+        intent('other', '其他'),
+      ],
+      tools: [
+        lookup,
+        { ...lookup, timeoutMs: -1 },
+        {
+          ...lookup,
+          name: 'bad-name',
+          parameters: { type: 'object', properties: { items: { type: 'array' } } },
+        },
+        {
+          ...lookup,
+          name: 'nested',
+          parameters: { ...(lookup.parameters as object), $ref: '#/x' },
+        },
+      ],
+    };
+    expect(reasons(broken)).toEqual([
+      'tools[1].timeoutMs must be a positive number of milliseconds',
+      'tools[1].name "lookup_order" is used twice',
+      'tools[2].name must match /^[a-z][a-z0-9_]*$/',
+      'tools[2].parameters.properties.items: nested objects and arrays are not supported; a parameter must be of type "string", "number", "integer" or "boolean"',
+      'tools[2].ask.order_id: "order_id" is not one of the properties',
+      'tools[2].extract: "order_id" must name a string parameter without "enum" (values copied from the message)',
+      'tools[3].parameters has unsupported keyword "$ref"; the parameters object supports: type, properties, required, anyOf, additionalProperties',
+      'intents[0].tool must be the name of one of the "tools"',
+      'intents[1].escalate must be true or false',
+      'intents[2] cannot both call a tool and escalate',
+    ]);
+  });
+
+  it('requires tools to be an array', () => {
+    expect(reasons({ ...valid, tools: { lookup_order: lookup } })).toEqual([
+      '"tools" must be an array of tool declarations',
     ]);
   });
 });

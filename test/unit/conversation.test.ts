@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Classification } from '../../src/core/classification';
-import { isSettled, reviveTurns } from '../../src/ui/conversation';
+import { isSettled, MAX_SAVED_TURNS, reviveTurns, turnsToSave } from '../../src/ui/conversation';
 import { formatBytes, formatPercent, parseLanguage, parseTheme } from '../../src/ui/i18n';
 
 const score = { intentId: 'refund', label: '退款退货', probability: 0.9, logProb: -0.1 };
@@ -19,7 +19,7 @@ const result: Classification = {
 };
 
 describe('reviveTurns', () => {
-  it('keeps settled turns of the current shape and drops the rest', () => {
+  it('keeps turns of the current shape, unanswered ones as interrupted, and drops the rest', () => {
     const saved = [
       { id: 'a', text: '我要退货', sentAt: 1, result },
       { id: 'b', text: 'x', sentAt: 2, error: { code: 'internal', message: 'boom' } },
@@ -34,13 +34,47 @@ describe('reviveTurns', () => {
       'garbage',
       { id: 7, text: 'bad id', sentAt: 6, cancelled: true },
     ];
-    expect(reviveTurns(saved).map((turn) => turn.id)).toEqual(['a', 'b', 'c']);
+    const revived = reviveTurns(saved);
+    expect(revived.map((turn) => turn.id)).toEqual(['a', 'b', 'c', 'd']);
+    expect(revived.map((turn) => turn.interrupted === true)).toEqual([false, false, false, true]);
+    expect(revived[3]?.text).toBe('pending');
     expect(reviveTurns({ not: 'an array' })).toEqual([]);
   });
 
-  it('counts a turn as settled once it has a result, an error or was stopped', () => {
+  it('counts a turn as settled once it has a result, an error or was stopped or interrupted', () => {
     expect(isSettled({ id: 'a', text: 't', sentAt: 0 })).toBe(false);
+    expect(isSettled({ id: 'a', text: 't', sentAt: 0, queued: true })).toBe(false);
     expect(isSettled({ id: 'a', text: 't', sentAt: 0, result })).toBe(true);
+    expect(isSettled({ id: 'a', text: 't', sentAt: 0, interrupted: true })).toBe(true);
+  });
+
+  it('saves unanswered turns as interrupted, so nothing typed is lost on a reload', () => {
+    const turns = [
+      { id: 'a', text: '我要退货', sentAt: 1, result },
+      { id: 'b', text: '正在识别的消息', sentAt: 2 },
+      { id: 'c', text: '排队的消息', sentAt: 3, queued: true },
+    ];
+    const saved = turnsToSave(turns);
+    expect(saved.map((turn) => [turn.id, turn.interrupted ?? false, turn.queued ?? false])).toEqual(
+      [
+        ['a', false, false],
+        ['b', true, false],
+        ['c', true, false],
+      ],
+    );
+    expect(reviveTurns(JSON.parse(JSON.stringify(saved)))).toEqual(saved);
+  });
+
+  it('keeps the newest MAX_SAVED_TURNS', () => {
+    const many = Array.from({ length: MAX_SAVED_TURNS + 5 }, (_, i) => ({
+      id: String(i),
+      text: `m${i}`,
+      sentAt: i,
+      result,
+    }));
+    const saved = turnsToSave(many);
+    expect(saved).toHaveLength(MAX_SAVED_TURNS);
+    expect(saved[0]?.id).toBe('5');
   });
 });
 

@@ -1,12 +1,18 @@
 import { describe, expect, it } from 'vitest';
+import type { Catalog } from '../../src/core/catalog';
 import {
   checkLabels,
   datasetReport,
   parseDataset,
   parseDatasetRows,
+  parseToolReplies,
+  resolveToolCalls,
+  seededRandom,
   stratifiedSplit,
 } from '../../src/core/dataset';
 import { DataValidationError } from '../../src/core/errors';
+
+const NAME = { zh: '名称', en: 'name' };
 
 function issuesOf(run: () => unknown): string[] {
   try {
@@ -116,7 +122,42 @@ describe('LLaMA-Factory ShareGPT', () => {
       tools,
     };
     expect(parseDataset(`${JSON.stringify(row)}\n`, 'lf.jsonl')).toEqual([
-      { text: '我的订单到哪了', label: '查询订单', file: 'lf.jsonl', line: 1 },
+      {
+        text: '我的订单到哪了',
+        label: '查询订单',
+        toolCall: { name: 'query_order', arguments: {} },
+        file: 'lf.jsonl',
+        line: 1,
+      },
+    ]);
+  });
+
+  it('takes the tool call from the function_call turn, arguments as an object or JSON string', () => {
+    const conversation = (call: object) => ({
+      conversations: [
+        { from: 'human', value: '帮我查一下订单 2024113012345' },
+        { from: 'function_call', value: JSON.stringify(call) },
+        { from: 'observation', value: '{"status": "已发货"}' },
+        { from: 'gpt', value: '查询订单' },
+      ],
+    });
+    const source = [
+      conversation({ name: 'lookup_order', arguments: { order_id: '2024113012345' } }),
+      conversation({ name: 'lookup_order', arguments: '{"order_id": "2024113012345"}' }),
+      conversation({ name: 'lookup_order', arguments: { order_id: ['2024113012345'] } }),
+    ]
+      .map((row) => JSON.stringify(row))
+      .join('\n');
+    const { examples, issues } = parseDatasetRows(source, 'f.jsonl');
+    const call = { name: 'lookup_order', arguments: { order_id: '2024113012345' } };
+    expect(examples.map((example) => example.toolCall)).toEqual([call, call]);
+    expect(issues).toEqual([
+      {
+        file: 'f.jsonl',
+        line: 3,
+        reason:
+          'a function_call turn has bad arguments (argument "order_id" must be a string, number or boolean)',
+      },
     ]);
   });
 
@@ -142,6 +183,113 @@ describe('LLaMA-Factory ShareGPT', () => {
       't.jsonl:3: unknown role "tool" (expected human/user, gpt/assistant, system, function_call or observation)',
       't.jsonl:4: "tools" must describe each tool with a string "name"',
       't.jsonl:5: "tools" is a string but not JSON',
+    ]);
+  });
+});
+
+describe('tool calls in JSON Lines rows', () => {
+  const catalog: Pick<Catalog, 'intents' | 'tools'> = {
+    intents: [
+      {
+        id: 'order_status',
+        label: '查询订单',
+        name: NAME,
+        description: NAME,
+        tool: 'lookup_order',
+      },
+      { id: 'payment', label: '支付问题', name: NAME, description: NAME },
+    ],
+    tools: [
+      {
+        name: 'lookup_order',
+        description: NAME,
+        parameters: {
+          type: 'object',
+          properties: { order_id: { type: 'string', pattern: '^[0-9]{13}$' } },
+          required: ['order_id'],
+          additionalProperties: false,
+        },
+        changesData: false,
+        requiresConfirmation: false,
+        timeoutMs: 5000,
+      },
+    ],
+  };
+
+  it('reads "tool_call" and gives a tool intent\'s rows without one a call with no arguments', () => {
+    const source = [
+      '{"text": "帮我查一下订单 2024113012345", "label": "查询订单", "tool_call": {"name": "lookup_order", "arguments": {"order_id": "2024113012345"}}}',
+      '{"text": "我的订单到哪了", "label": "查询订单"}',
+      '{"text": "付款失败", "label": "支付问题"}',
+    ].join('\n');
+    const examples = resolveToolCalls(parseDataset(source, 'c.jsonl'), catalog);
+    expect(examples.map((example) => example.toolCall)).toEqual([
+      { name: 'lookup_order', arguments: { order_id: '2024113012345' } },
+      { name: 'lookup_order', arguments: {} },
+      undefined,
+    ]);
+  });
+
+  it('names each row whose call is malformed, of the wrong tool, or has bad arguments', () => {
+    const row = (label: string, call: unknown) =>
+      JSON.stringify({ text: '订单 2024113012345', label, tool_call: call });
+    const source = [
+      row('查询订单', 'lookup_order'),
+      row('查询订单', { arguments: {} }),
+      row('查询订单', { name: 'lookup_order', arguments: { order_id: { id: 1 } } }),
+    ].join('\n');
+    expect(issuesOf(() => parseDataset(source, 'm.jsonl'))).toEqual([
+      'm.jsonl:1: "tool_call" must be an object {"name", "arguments"}',
+      'm.jsonl:2: "tool_call" needs a non-empty string "name"',
+      'm.jsonl:3: "tool_call" argument "order_id" must be a string, number or boolean',
+    ]);
+    const calls = [
+      row('查询订单', { name: 'track_shipment', arguments: {} }),
+      row('查询订单', { name: 'lookup_order', arguments: { order_id: '123' } }),
+      row('查询订单', { name: 'lookup_order', arguments: { id: '2024113012345' } }),
+      row('支付问题', { name: 'lookup_order', arguments: {} }),
+      row('查询订单', { name: 'lookup_order', arguments: '{"order_id": "2024113012345"}' }),
+    ].join('\n');
+    expect(issuesOf(() => resolveToolCalls(parseDataset(calls, 'v.jsonl'), catalog))).toEqual([
+      'v.jsonl:1: tool call "track_shipment" is not "lookup_order", the tool of intent "查询订单"',
+      'v.jsonl:2: lookup_order arguments: "order_id" does not match the pattern ^[0-9]{13}$',
+      'v.jsonl:3: lookup_order arguments: "id" is not a parameter of this tool',
+      'v.jsonl:4: intent "支付问题" calls no tool, but the row has a tool call',
+    ]);
+  });
+
+  it('reads reply-step rows and names the incomplete ones', () => {
+    const complete = {
+      text: '帮我查一下订单 2024113012345',
+      label: '查询订单',
+      tool_call: { name: 'lookup_order', arguments: { order_id: '2024113012345' } },
+      result: { status: '已发货' },
+      reply: '订单 2024113012345 当前状态：已发货。',
+    };
+    const noResult = { ...complete, result: undefined };
+    const source = [
+      complete,
+      noResult,
+      { ...complete, reply: ' ' },
+      { ...complete, tool_call: undefined },
+    ]
+      .map((row) => JSON.stringify(row))
+      .join('\n');
+    expect(issuesOf(() => parseToolReplies(source, 'r.jsonl'))).toEqual([
+      'r.jsonl:2: "result" is missing',
+      'r.jsonl:3: "reply" must be a non-empty string',
+      'r.jsonl:4: "tool_call" is missing',
+    ]);
+    expect(parseToolReplies(JSON.stringify(complete), 'r.jsonl')).toEqual([
+      {
+        text: complete.text,
+        label: '查询订单',
+        toolCall: complete.tool_call,
+        result: { status: '已发货' },
+        reply: complete.reply,
+        file: 'r.jsonl',
+        line: 1,
+      },
     ]);
   });
 });
@@ -174,6 +322,18 @@ describe('datasetReport', () => {
     expect(report.conflicts).toEqual([
       { text: 'Hello', labels: { 问候闲聊: ['r.jsonl:3', 'r.jsonl:5'], 其他: ['r.jsonl:4'] } },
     ]);
+  });
+});
+
+describe('seededRandom', () => {
+  it('gives the same numbers in [0, 1) for a seed, others for another seed', () => {
+    const draw = (seed: number) => {
+      const random = seededRandom(seed);
+      return Array.from({ length: 5 }, () => random());
+    };
+    expect(draw(5)).toEqual(draw(5));
+    expect(draw(5)).not.toEqual(draw(6));
+    expect(draw(5).every((value) => value >= 0 && value < 1)).toBe(true);
   });
 });
 

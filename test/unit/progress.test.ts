@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DownloadProgress } from '../../src/core/lifecycle';
+import { DownloadProgress, downloadRetryPlan } from '../../src/core/lifecycle';
 
 const progress = (file: string, loaded: number, total: number) =>
   ({
@@ -44,5 +44,21 @@ describe('DownloadProgress.bytesOf', () => {
     aggregate.update(progress('config.json', 10, 100));
     aggregate.update(progress('onnx/model_int8.onnx', 5, 900));
     expect(aggregate.bytesOf((file) => file.endsWith('.onnx'))).toBe(900);
+  });
+});
+
+describe('downloadRetryPlan', () => {
+  it('waits for the connection while offline, however often it failed', () => {
+    expect(downloadRetryPlan(0, false)).toBe('when-online');
+    expect(downloadRetryPlan(10, false)).toBe('when-online');
+  });
+
+  it('backs off 2, 4, 8 s online, then leaves it to the Retry button', () => {
+    expect([0, 1, 2, 3].map((failures) => downloadRetryPlan(failures, true))).toEqual([
+      2000,
+      4000,
+      8000,
+      null,
+    ]);
   });
 });

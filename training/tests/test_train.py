@@ -5,6 +5,7 @@ runs, and frozen rows for tokens the data never shows. Run from the repo root:
     /usr/bin/python3 -m unittest discover -s training/tests
 """
 import json
+import math
 import os
 import sys
 import tempfile
@@ -98,6 +99,75 @@ class TestLoss(unittest.TestCase):
             self.assertGreaterEqual(len(msg), 1)
             self.assertTrue(set(msg) <= {2001, 2002, 2003, 2004, 2005})
         self.assertEqual(train.augment(r, rng, 0.0), (r["input_ids"], r["answer_start"]))
+
+
+class TestToolRows(unittest.TestCase):
+    """Rows whose answer is a tool call (label, <tool_call> block) and reply-step rows."""
+    # 查询订单 \n <tool_call> \n {"name": …, "arguments": {"order_id": "<13 digits>"}} \n </tool_call>
+    LABEL = [51154, 50410, 198, 151657]
+    CALL_HEAD = [198, 4913, 606, 788, 330, 20393, 788, 5212, 1358, 842, 788, 330]
+    CALL_TAIL = [95642, 198, 151658]
+
+    def tool_row(self, digits, extra_msg=()):
+        order_id = [15 + d for d in digits]
+        prompt = HEAD + [1001, *extra_msg, *order_id] + TAIL
+        answer = self.LABEL + self.CALL_HEAD + order_id + self.CALL_TAIL + [151645]
+        return {"input_ids": prompt + answer, "answer_start": len(prompt), "label": "查询订单",
+                "label_tokens": len(self.LABEL)}
+
+    def test_label_answers_take_the_label_part_and_skip_replies(self):
+        a = self.tool_row([2, 0, 2, 4, 1, 1, 3, 0, 1, 2, 3, 4, 5])
+        b = self.tool_row([9, 9, 9, 9, 1, 1, 3, 0, 1, 2, 3, 4, 5])
+        reply = dict(row([1001], "查询订单"), kind="reply")
+        reply["input_ids"] = reply["input_ids"][:-3] + [5000, 151645]  # another answer: ignored
+        plain = row([2001], "取消服务")
+        answers = train.label_answers({"labels": ["查询订单", "取消服务"]}, [a, b, reply, plain])
+        self.assertEqual(answers, {"查询订单": self.LABEL, "取消服务": LABELS["取消服务"] + [151645]})
+        self.assertTrue(train.label_generated(self.LABEL + [198, 4913], answers["查询订单"]))
+        self.assertFalse(train.label_generated(LABELS["取消服务"] + [5], answers["取消服务"]))
+        self.assertTrue(train.label_generated(LABELS["取消服务"], answers["取消服务"]))
+
+    def test_token_drop_keeps_what_the_call_copies_and_leaves_replies_alone(self):
+        r = self.tool_row([2, 0, 2, 4, 1, 1, 3, 0, 1, 2, 3, 4, 5], extra_msg=[1002, 1003, 1004, 1005])
+        rng = np.random.default_rng(0)
+        digits = [t for t in r["input_ids"][:r["answer_start"]] if t in train.DIGITS]
+        for _ in range(20):
+            ids, a = train.augment(r, rng, 0.9)
+            self.assertEqual([t for t in ids[:a] if t in train.DIGITS], digits)
+            self.assertEqual(ids[a:], r["input_ids"][r["answer_start"]:])
+        reply = dict(row([1001, 1002, 1003], "查询订单"), kind="reply")
+        self.assertEqual(train.augment(reply, rng, 0.9), (reply["input_ids"], reply["answer_start"]))
+
+    def test_resample_digits_replaces_long_runs_alike_everywhere(self):
+        r = self.tool_row([2, 0, 2, 4, 1, 1, 3, 0, 1, 2, 3, 4, 5], extra_msg=[15, 16, 17, 1002])  # "012"
+        rng = np.random.default_rng(1)
+        out = train.resample_digits(r, rng, 8)
+        ids, old = out["input_ids"], r["input_ids"]
+        self.assertEqual(len(ids), len(old))
+        runs = train.digit_runs(ids, 8)
+        self.assertEqual(runs, train.digit_runs(old, 8))
+        (b1, e1), (b2, e2) = runs
+        self.assertEqual(ids[b1:e1], ids[b2:e2])               # the message's id is the call's id
+        self.assertNotEqual(ids[b1:e1], old[b1:e1])
+        self.assertTrue(all(t in train.DIGITS for t in ids[b1:e1]))
+        outside = [i for i in range(len(ids)) if not (b1 <= i < e1 or b2 <= i < e2)]
+        self.assertEqual([ids[i] for i in outside], [old[i] for i in outside])  # "012" too short
+        self.assertIs(train.resample_digits(r, rng, 0), r)
+
+    def test_sampled_head_over_the_whole_vocabulary_is_the_full_softmax(self):
+        torch.manual_seed(0)
+        cfg = Qwen3Config(hidden_size=16, intermediate_size=32, num_hidden_layers=1, num_attention_heads=2,
+                          num_key_value_heads=1, head_dim=8)
+        m = Qwen3ForCausalLM(cfg).eval()
+        seqs = [([1, 2, 3, 4, 5], 3), ([6, 7, 8, 9], 2)]
+        seen = sorted({t for ids, _ in seqs for t in ids})
+        rest = cfg.vocab_size - len(seen)
+        full = train.answer_loss(m, seqs)
+        everything = train.SampledHead(m, seen, rest, seed=0)
+        self.assertAlmostEqual(train.answer_loss(m, seqs, everything).item(), full.item(), places=4)
+        sampled = train.SampledHead(m, seen, 500, seed=0)
+        self.assertAlmostEqual(sampled.correction, math.log(rest / 500))
+        self.assertTrue(torch.isfinite(train.answer_loss(m, seqs, sampled)))
 
 
 class TestRuns(unittest.TestCase):

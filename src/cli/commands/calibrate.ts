@@ -60,6 +60,8 @@ export async function calibrateCommand(args: string[], context: CommandContext):
       {
         signal: context.signal,
         batchSize,
+        // Calibration looks at intents only; decoding tool calls would only cost time.
+        toolCalls: false,
         onProgress: (done, total) => {
           bar.update(done, total);
         },

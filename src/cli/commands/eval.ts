@@ -2,6 +2,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { confusionMatrixSvg, reliabilityDiagramSvg } from '../../core/charts';
 import { evaluate, expectedIntents, type Evaluation } from '../../core/evaluate';
+import { sameToolCall, type ToolCallMetrics } from '../../core/metrics';
 import type { ModelCard } from '../../core/model-folder';
 import type { CommandContext } from '../context';
 import {
@@ -86,6 +87,20 @@ export async function evalCommand(args: string[], context: CommandContext): Prom
     eceUncalibrated: evaluation.uncalibrated.ece,
     reliability: metrics.calibration.bins,
     latencyMs: metrics.latencyMs,
+    toolCalls: evaluation.toolCalls,
+    toolCallMistakes: evaluation.rows
+      .filter(
+        (row) =>
+          row.expectedToolCall !== undefined &&
+          !sameToolCall(row.expectedToolCall, row.classification.toolCall),
+      )
+      .map((row) => ({
+        file: row.file,
+        line: row.line,
+        text: row.text,
+        expected: row.expectedToolCall,
+        proposed: row.classification.toolCall ?? null,
+      })),
     mistakes: evaluation.rows
       .filter((row) => row.classification.intentId !== row.expected)
       .map((row) => ({
@@ -158,5 +173,21 @@ function summary(
       (model.calibrated ? ` (uncalibrated ${fixed(uncalibrated.ece)})` : ''),
     `latency p50 ${latency.p50.toFixed(1)} ms, p95 ${latency.p95.toFixed(1)} ms ` +
       (batchSize === 1 ? '(per message)' : `(batch time / ${batchSize})`),
+    ...toolCallSummary(evaluation.toolCalls),
   ].join('\n');
+}
+
+/** The tool-call lines of the summary; none when the data has no labelled calls. */
+function toolCallSummary(tools: ToolCallMetrics): string[] {
+  if (tools.rows === 0) return [];
+  const perTool = Object.entries(tools.perTool)
+    .map(([name, tool]) => `${name} ${tool.exactMatch}/${tool.rows}`)
+    .join(', ');
+  const decode = tools.decodeLatencyMs;
+  return [
+    `tool calls: argument exact-match ${percent(tools.exactMatchRate)} (${tools.exactMatch}/${tools.rows}) · ` +
+      `given the right intent ${percent(tools.exactMatchGivenIntent)} · ${perTool}`,
+    `tool-call decoding adds p50 ${decode.p50.toFixed(1)} ms, p95 ${decode.p95.toFixed(1)} ms ` +
+      `(${tools.meanDecodeSteps.toFixed(1)} model calls on average)`,
+  ];
 }

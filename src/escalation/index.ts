@@ -1,0 +1,26 @@
+/**
+ * Escalation layer: hand a turn the on-device model should not answer to a chat-completions
+ * endpoint or a person, as the host page configures. Runs on the main thread (the network and
+ * the host's callback live there), never in the classifier worker.
+ */
+export {
+  describeEscalationConfig,
+  escalate,
+  escalationConfigProblems,
+  escalationReason,
+  type ChatCompletionsEscalationConfig,
+  type EscalateOptions,
+  type EscalationConfig,
+  type EscalationHistoryMessage,
+  type EscalationReason,
+  type EscalationRequest,
+  type EscalationResult,
+  type HandoffEscalationConfig,
+} from './handler';
+export {
+  chatCompletionMessages,
+  DEFAULT_ESCALATION_TIMEOUT_MS,
+  streamChatCompletion,
+  type ChatMessage,
+} from './chat-completions';
+export { SseDecoder } from './sse';

@@ -1,0 +1,143 @@
+import { AutoTokenizer } from '@huggingface/transformers';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { DEMO_MODEL_ID, PUBLIC_MODELS, REPO_ROOT } from '../../scripts/lib/paths';
+import { ModelLoadError } from '../../src/core/errors';
+import { checkTokenizerMatchesModel, onnxFramingProblem } from '../../src/core/model-checks';
+import { configureRuntime } from '../../src/core/runtime';
+import {
+  BAD_FOLDER_CASES,
+  buildBadFolder,
+  classifyWithCli,
+  cliProblems,
+  loadBadFolder,
+} from '../support/bad-files';
+
+/**
+ * Issue 7's bad files: broken copies of the demo model folder (test/support/bad-files.ts, the
+ * table the reliability report lists) fail with a typed ModelLoadError and a fix-it message in
+ * the engine, and `fenliu classify --model <broken copy>` prints that one line and exits 1; bad
+ * data files are reported as file:line.
+ */
+
+const scratch = mkdtempSync(join(tmpdir(), 'fenliu-bad-files-'));
+afterAll(() => {
+  rmSync(scratch, { recursive: true, force: true });
+});
+
+describe('broken model folders', () => {
+  it.each(BAD_FOLDER_CASES.map((testCase) => [testCase.name, testCase] as const))(
+    '%s',
+    async (_, testCase) => {
+      const dir = buildBadFolder(scratch, testCase);
+      const engine = await loadBadFolder(scratch, testCase);
+      expect(engine.problem).toBeUndefined();
+      expect(engine.error).toBeInstanceOf(ModelLoadError);
+      expect((engine.error as ModelLoadError).code).toBe(testCase.code);
+
+      const cli = classifyWithCli(dir, testCase.dtype);
+      expect(cliProblems(testCase, cli)).toEqual([]);
+      expect(cli.status).toBe(1);
+      expect(cli.stderr).not.toMatch(/\n\s+at /);
+    },
+  );
+
+  it('still loads an unbroken copy (the checks pass a good folder)', () => {
+    const dir = buildBadFolder(scratch, {
+      id: 'unbroken',
+      name: 'unbroken',
+      break: () => undefined,
+      code: 'model-folder-invalid',
+      message: /^$/,
+    });
+    const cli = classifyWithCli(dir);
+    expect(cli.status).toBe(0);
+    expect(cli.stdout).toMatch(/^intent {6}\S+ \(\w+\)$/m);
+  });
+
+  it('checks ONNX framing: whole file, cut file, random bytes', () => {
+    // field 1 (varint 8), field 7 (3 bytes): a minimal well-framed ModelProto.
+    expect(onnxFramingProblem(Uint8Array.of(0x08, 0x08, 0x3a, 0x03, 1, 2, 3))).toBeNull();
+    expect(onnxFramingProblem(Uint8Array.of(0x08, 0x08, 0x3a, 0x05, 1, 2, 3))).toMatch(
+      /field 7 at byte 2 needs 5 bytes but the file ends after 3 \(truncated\?\)/,
+    );
+    expect(onnxFramingProblem(Uint8Array.of(0x08, 0x08))).toBe('it has no graph (field 7)');
+    expect(onnxFramingProblem(Uint8Array.of(0x0f))).toMatch(/wire type 7/);
+  });
+
+  it('checks the loaded tokenizer against the model (the browser path)', async () => {
+    configureRuntime({ modelRoot: PUBLIC_MODELS });
+    const tokenizer = await AutoTokenizer.from_pretrained(DEMO_MODEL_ID);
+    expect(() => {
+      checkTokenizerMatchesModel(tokenizer, 151_936, DEMO_MODEL_ID);
+    }).not.toThrow();
+    expect(() => {
+      checkTokenizerMatchesModel(tokenizer, 151_000, DEMO_MODEL_ID);
+    }).toThrow(/its token ids go up to 151668 but the model's vocab_size is 151000\. Fix: /);
+  });
+});
+
+describe('bad data files in the CLI', () => {
+  function fenliu(...args: string[]) {
+    return spawnSync(process.execPath, ['bin/fenliu.js', ...args], {
+      cwd: REPO_ROOT,
+      encoding: 'utf8',
+      env: { ...process.env, FENLIU_DEBUG: '' },
+    });
+  }
+
+  it('calibrate reports malformed rows as file:line and writes nothing', () => {
+    const file = join(scratch, 'malformed.jsonl');
+    writeFileSync(
+      file,
+      [
+        '{"text": "我要退款", "label": "退款退货"}',
+        '{"text": "坏行", "label": ',
+        '["not", "an", "object"]',
+        '{"text": "", "label": "查询订单"}',
+        '{"text": "你好", "label": 3}',
+      ].join('\n'),
+    );
+    const out = join(scratch, 'calibration.json');
+    const run = fenliu('calibrate', '--data', file, '--out', out);
+    expect(run.status).toBe(1);
+    expect(run.stdout).toBe('');
+    const lines = run.stderr.trim().split('\n');
+    expect(lines[0]).toBe('fenliu calibrate: 4 bad row(s)');
+    expect(lines.slice(1).map((line) => line.split(':').slice(0, 2).join(':'))).toEqual(
+      [2, 3, 4, 5].map((line) => `${file}:${line}`),
+    );
+    expect(run.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it('eval reports a ShareGPT file with malformed conversations', () => {
+    const file = join(scratch, 'malformed.sharegpt.json');
+    writeFileSync(
+      file,
+      JSON.stringify(
+        [
+          {
+            conversations: [
+              { from: 'user', value: '我要退款' },
+              { from: 'assistant', value: '退款退货' },
+            ],
+          },
+          { conversations: [{ from: 'user', value: '没有回答' }] },
+          { messages: 'not a conversation' },
+        ],
+        null,
+        2,
+      ),
+    );
+    const run = fenliu('eval', '--data', file, '--out', join(scratch, 'eval'));
+    expect(run.status).toBe(1);
+    const lines = run.stderr.trim().split('\n');
+    expect(lines[0]).toBe('fenliu eval: 2 bad row(s)');
+    expect(lines).toHaveLength(3);
+    for (const line of lines.slice(1)) expect(line).toMatch(new RegExp(`^${file}:\\d+: \\S`));
+    expect(run.stderr).not.toMatch(/\n\s+at /);
+  });
+});

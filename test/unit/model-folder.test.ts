@@ -1,0 +1,85 @@
+import { describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ModelLoadError } from '../../src/core/errors';
+import { parseModelCard } from '../../src/core/model-folder';
+import { readCatalog } from '../../scripts/lib/data-files';
+import { DEMO_DATA, DEMO_MODEL_ID, PUBLIC_MODELS } from '../../scripts/lib/paths';
+
+const catalog = readCatalog(join(DEMO_DATA, 'catalog.json'));
+const lookupOrder = catalog.tools?.find((tool) => tool.name === 'lookup_order');
+
+const card = (extra: Record<string, unknown> = {}) =>
+  JSON.stringify({
+    format: 1,
+    labels: ['查询订单', '其他'],
+    intents: [
+      { id: 'order_status', label: '查询订单' },
+      { id: 'out_of_scope', label: '其他' },
+    ],
+    fallbackIntent: 'out_of_scope',
+    system: null,
+    dtypes: ['int8'],
+    ...extra,
+  });
+
+function problemOf(text: string): string {
+  try {
+    parseModelCard(text, 'm');
+  } catch (error) {
+    if (error instanceof ModelLoadError) return error.message;
+    throw error;
+  }
+  throw new Error('expected a ModelLoadError');
+}
+
+describe('parseModelCard', () => {
+  it('gives a card written before tools existed no tools', () => {
+    expect(parseModelCard(card(), 'm').tools).toEqual([]);
+  });
+
+  it('reads intents bound to tools and escalation, with the tools declared', () => {
+    const parsed = parseModelCard(
+      card({
+        intents: [
+          { id: 'order_status', label: '查询订单', tool: 'lookup_order' },
+          { id: 'out_of_scope', label: '其他', escalate: true },
+        ],
+        tools: [lookupOrder],
+      }),
+      'm',
+    );
+    expect(parsed.intents[0]?.tool).toBe('lookup_order');
+    expect(parsed.intents[1]?.escalate).toBe(true);
+    expect(parsed.tools).toEqual([lookupOrder]);
+  });
+
+  it('names a tool no declaration gives, a bad declaration and a bad escalate flag', () => {
+    const message = problemOf(
+      card({
+        intents: [
+          { id: 'order_status', label: '查询订单', tool: 'launch_rockets' },
+          { id: 'out_of_scope', label: '其他', escalate: 'yes' },
+        ],
+        tools: [{ ...lookupOrder, timeoutMs: -1 }],
+      }),
+    );
+    expect(message).toContain('"tools"[0].timeoutMs must be a positive number of milliseconds');
+    expect(message).toContain(
+      'intent "order_status" calls tool "launch_rockets", which "tools" does not declare',
+    );
+    expect(message).toContain('intent "out_of_scope": "escalate" must be true or false');
+    expect(problemOf(card({ tools: {} }))).toContain(
+      '"tools" must be an array of tool declarations',
+    );
+  });
+
+  it("accepts the committed demo card, whose tools are the catalog's", () => {
+    const path = join(PUBLIC_MODELS, DEMO_MODEL_ID, 'fenliu.json');
+    const demo = parseModelCard(readFileSync(path, 'utf8'), DEMO_MODEL_ID);
+    expect(demo.tools).toEqual(catalog.tools);
+    expect(demo.intents.map(({ id, tool, escalate }) => ({ id, tool, escalate }))).toEqual(
+      catalog.intents.map(({ id, tool, escalate }) => ({ id, tool, escalate })),
+    );
+  });
+});
