@@ -10,10 +10,11 @@ one: sharded, bf16/fp16/fp32). Writes OUT/config.json, OUT/generation_config.jso
 - fp32  onnx/model.onnx (+ onnx/model.onnx_data, ONNX external data, when over 2 GB; config.json
         then tells transformers.js with "transformers.js_config": {"use_external_data_format"})
 - int8  onnx/model_int8.onnx: int8 weights, per-row float scales, standard ops only
-- q8    onnx/model_quantized.onnx: the same int8 weights, multiplied as integers: activations
-        quantized on the fly (DynamicQuantizeLinear + MatMulInteger). onnxruntime keeps the weights
-        in int8 (the int8 variant's Cast + Mul is folded to fp32 at load: 4x the memory) and its
-        WASM integer kernel is ~3x faster than MatMulNBits: the browser format at real size
+- q8    onnx/model_quantized.onnx: the same int8 weights (stored as uint8 with zero point 128:
+        see U8_ZERO_POINT), multiplied as integers: activations quantized on the fly
+        (DynamicQuantizeLinear + MatMulInteger). onnxruntime keeps the weights in 8 bits (the
+        int8 variant's Cast + Mul is folded to fp32 at load: 4x the memory) and its WASM integer
+        kernel is ~3x faster than MatMulNBits: the browser format at real size
 - q4    onnx/model_q4.onnx: 4-bit decoder weights in blocks of --block-size along the input
         dimension (MatMulNBits, which WASM and WebGPU have); the embedding and tied lm_head in
         8 bits, as in q8 (they decide the label; and the integer head is faster in WASM)
@@ -72,6 +73,19 @@ def quantize_int8(w):
     scale = torch.where(scale > 0, scale, torch.ones_like(scale))  # all-zero row: any scale works
     q = torch.round(w / scale[:, None]).clamp(-127, 127).to(torch.int8)
     return q, scale
+
+
+# NOTE: MatMulInteger multiplies the weights as uint8 with zero point 128 (the same values as the
+# int8 ones), not as int8: with an int8 right operand onnxruntime's x86 kernel on AVX2 without
+# VNNI sums pairs of uint8 x int8 products in int16 (vpmaddubsw), which saturates and moved
+# logits by up to 2.5 in the LoRA parity test; its uint8 x uint8 kernel widens first and is
+# exact. In WASM both run at the same speed.
+U8_ZERO_POINT = 128
+
+
+def uint8_weights(q):
+    """int8 tensor q -> numpy uint8 q + 128, what MatMulInteger reads with zero point 128."""
+    return (q.numpy().astype(np.int16) + U8_ZERO_POINT).astype(np.uint8)
 
 
 def dequantize_int8(q, scale):
@@ -252,17 +266,19 @@ def build_graph(model, dtype, external=None, block=Q4_BLOCK, q4_head_bits=8):
                                w.shape[0], w.shape[1], packed.shape[1])
         return q4_tables[name]
 
-    def integer_matmul(x, q_in_out, column_scale, outputs=None):
-        """x [.., K] float32 times int8 [K, N] with per-column scales, as integers."""
+    def integer_matmul(x, u8_in_out, column_scale, outputs=None):
+        """x [.., K] float32 times the int8 weights [K, N] (stored as uint8_weights(q), zero point
+        128) with per-column scales, as integers."""
         xq, xs, xz = [f"dql_{g.count}_{part}" for part in ("q", "scale", "zero")]
         g.op("DynamicQuantizeLinear", [x], [xq, xs, xz])
-        product = g.op("Cast", [g.op("MatMulInteger", [xq, q_in_out, xz])], to=TensorProto.FLOAT)
+        product = g.op("MatMulInteger", [xq, u8_in_out, xz, g.const(U8_ZERO_POINT, np.uint8)])
+        product = g.op("Cast", [product], to=TensorProto.FLOAT)
         return g.op("Mul", [g.op("Mul", [product, xs]), column_scale], outputs)
 
     def linear(x, name, outputs=None):
         if q8:
             q, s = quantize_int8(sd[name])
-            qt = g.init(name + ".int8", q.t().contiguous().numpy())            # [in, out]
+            qt = g.init(name + ".u8", uint8_weights(q.t().contiguous()))        # [in, out]
             return integer_matmul(x, qt, g.init(name + ".scale", s.numpy()), outputs)
         if q4:
             packed, scales, N, K, _ = q4_table(name)
@@ -290,9 +306,14 @@ def build_graph(model, dtype, external=None, block=Q4_BLOCK, q4_head_bits=8):
     head8 = q8 or (q4 and q4_head_bits == 8)
     if int8 or head8:
         q, s = quantize_int8(sd[emb_name])
-        eq = g.init(emb_name + ".int8", q.numpy())                            # [V, H]
         es = g.init(emb_name + ".scale", s[:, None].numpy())                  # [V, 1]
-        rows = g.op("Cast", [g.op("Gather", [eq, "input_ids"], axis=0)], to=TensorProto.FLOAT)
+        if head8:  # one uint8 table (zero point 128) for the lookup and the integer head
+            eq = g.init(emb_name + ".u8", uint8_weights(q))                   # [V, H]
+            rows = g.op("Cast", [g.op("Gather", [eq, "input_ids"], axis=0)], to=TensorProto.FLOAT)
+            rows = g.op("Sub", [rows, g.const(float(U8_ZERO_POINT), np.float32)])
+        else:
+            eq = g.init(emb_name + ".int8", q.numpy())                        # [V, H]
+            rows = g.op("Cast", [g.op("Gather", [eq, "input_ids"], axis=0)], to=TensorProto.FLOAT)
         x = g.op("Mul", [rows, g.op("Gather", [es, "input_ids"], axis=0)])
         x = to_ft(x)
         if head8:
@@ -384,11 +405,11 @@ def build_graph(model, dtype, external=None, block=Q4_BLOCK, q4_head_bits=8):
     if head8:
         if cfg.tie_word_embeddings:
             table, column_scale = emb_q8
-            head = g.op("Transpose", [table], perm=[1, 0])                 # int8 [H, V], folded at load
+            head = g.op("Transpose", [table], perm=[1, 0])                 # uint8 [H, V], folded at load
             integer_matmul(to_f32(x), head, column_scale, ["logits"])
         else:
             q, s = quantize_int8(sd["lm_head.weight"])
-            qt = g.init("lm_head.weight.int8", q.t().contiguous().numpy())
+            qt = g.init("lm_head.weight.u8", uint8_weights(q.t().contiguous()))
             integer_matmul(to_f32(x), qt, g.init("lm_head.weight.scale", s.numpy()), ["logits"])
     elif q4:  # the 4-bit table (q4f16, or q4 with --q4-head-bits 4)
         if f16:

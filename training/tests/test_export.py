@@ -10,6 +10,7 @@ import sys
 import tempfile
 import unittest
 
+import numpy as np
 import onnx
 import torch
 from onnx import TensorProto, numpy_helper
@@ -92,6 +93,26 @@ class TestGraph(unittest.TestCase):
         qe, se = export.quantize_int8(m.model.embed_tokens.weight)
         inits = {t.name: numpy_helper.to_array(t) for t in q.graph.initializer}
         self.assertTrue((inits["model.embed_tokens.weight.int8"] == qe.numpy()).all())
+
+    def test_q8_multiplies_uint8_weights_with_zero_point_128(self):
+        # uint8 x uint8 is exact in onnxruntime's AVX2 kernel; uint8 x int8 saturates (export.py)
+        m = tiny_model()
+        q = export.build_graph(m, "q8")
+        self.check_interface(q, m.config)
+        inits = {t.name: numpy_helper.to_array(t) for t in q.graph.initializer}
+        matmuls = [n for n in q.graph.node if n.op_type == "MatMulInteger"]
+        self.assertEqual(len(matmuls), 2 * 7 + 1)  # every linear and the tied head
+        for n in matmuls:
+            self.assertEqual(len(n.input), 4, n.name)
+            self.assertEqual(inits[n.input[3]].dtype, np.uint8)
+            self.assertEqual(int(inits[n.input[3]]), 128)
+        qe, _ = export.quantize_int8(m.model.embed_tokens.weight)
+        table = inits["model.embed_tokens.weight.u8"]
+        self.assertEqual(table.dtype, np.uint8)
+        self.assertTrue((table.astype(np.int16) - 128 == qe.numpy()).all())
+        qd, _ = export.quantize_int8(m.model.layers[0].mlp.down_proj.weight)
+        down = inits["model.layers.0.mlp.down_proj.weight.u8"]
+        self.assertTrue((down.astype(np.int16) - 128 == qd.t().numpy()).all())
 
     def test_export_writes_the_model_folder(self):
         m = tiny_model()

@@ -78,11 +78,11 @@ class TestQ4Graphs(unittest.TestCase):
             self.assertNotIn("GatherBlockQuantized", ops)  # onnxruntime-web WASM lacks it
             nbits = [n for n in g.node if n.op_type == "MatMulNBits"]
             self.assertTrue(all(n.domain == "com.microsoft" for n in nbits))
-            # 7 linears per layer in 4 bits; the lookup and the tied lm_head share one int8 table,
-            # the head multiplying as integers
+            # 7 linears per layer in 4 bits; the lookup and the tied lm_head share one 8-bit table
+            # (uint8, zero point 128), the head multiplying as integers
             self.assertEqual(len(nbits), 2 * 7, dtype)
             self.assertEqual(ops.count("MatMulInteger"), 1)
-            table = "model.embed_tokens.weight.int8"
+            table = "model.embed_tokens.weight.u8"
             self.assertEqual(sum(1 for i in g.initializer if i.name == table), 1)
             self.assertIn(table, [n.input[0] for n in g.node if n.op_type == "Gather"])
             self.assertIn(table, [n.input[0] for n in g.node if n.op_type == "Transpose"])
