@@ -18,6 +18,7 @@ import { DownloadProgress, type Backend, type ClassifierStatus } from '../src/co
 import { readModelCard } from '../src/core/model-folder';
 import { configureRuntime } from '../src/core/runtime';
 import { installErrorTransfer } from '../src/core/worker-errors';
+import { DEFAULT_DOWNLOAD_STALL_MS } from '../src/core/watched-fetch';
 
 /** Test switches that make the WebGPU path fail for real, so the fallback can be tested. */
 export type WebGpuFailure = 'fail-creation' | 'lose-device';
@@ -104,14 +105,18 @@ function downloadFailed(error: unknown, why: string): ModelLoadError {
   );
 }
 
+/** How long the HEAD probe of `asDownloadFailure` may take before the network counts as down. */
+const PROBE_TIMEOUT_MS = 5000;
+
 /**
  * A download cut off by the network (offline, a dropped connection) becomes
  * `model-download-failed`, which the page retries when the connection is back. transformers.js
- * reports such a file as "not found", so a HEAD request for it tells the cases apart: the network
- * failing again, or the server having the file, means the transfer failed; a 404 stays a missing
- * file. (HEAD goes past the service worker's cache, which only answers GET.) Nothing partial was
- * kept: transformers.js holds the bytes in memory, and the service worker's Cache Storage write of
- * a broken response rejects as a whole.
+ * reports such a file as "not found", so unless the browser already knows it is offline a HEAD
+ * request for it tells the cases apart: the network failing again (or not answering), or the
+ * server having the file, means the transfer failed; a 404 stays a missing file. (HEAD goes past
+ * the service worker's cache, which only answers GET.) Nothing partial was kept: transformers.js
+ * holds the bytes in memory, and the service worker's Cache Storage write of a broken response
+ * rejects as a whole.
  */
 async function asDownloadFailure(error: unknown): Promise<unknown> {
   let path: string | undefined;
@@ -122,11 +127,18 @@ async function asDownloadFailure(error: unknown): Promise<unknown> {
     path ??= NOT_FOUND_LOCALLY.exec(cause.message)?.[1];
   }
   if (path === undefined) return error;
+  if (!navigator.onLine) return downloadFailed(error, 'offline');
   try {
-    const response = await fetch(path, { method: 'HEAD', cache: 'no-store' });
+    // NOTE: with a timeout: on a network that went quiet the probe would hang like the download,
+    // leaving the page on "downloading" for ever (seen with Chromium's offline mode).
+    const response = await fetch(path, {
+      method: 'HEAD',
+      cache: 'no-store',
+      signal: AbortSignal.timeout(PROBE_TIMEOUT_MS),
+    });
     return response.ok ? downloadFailed(error, 'the transfer broke off') : error;
   } catch (probe) {
-    return downloadFailed(error, navigator.onLine ? errorMessage(probe) : 'offline');
+    return downloadFailed(error, errorMessage(probe));
   }
 }
 
@@ -156,19 +168,29 @@ async function loadOn(
   reportDownload: boolean,
 ): Promise<IntentClassifier> {
   let initializing = false;
-  const classifier = await IntentClassifier.load({
-    modelId: request.modelId,
-    device,
-    dtype: dtype as DataType,
-    onProgress: (event) => {
-      const bytes = progress.update(event);
-      if (bytes && reportDownload && !initializing) report({ state: 'downloading', ...bytes });
-      if (event.status === 'done' && isOnnxWeights(event.file) && !initializing) {
-        initializing = true;
-        report({ state: 'initializing', device });
-      }
-    },
-  });
+  // NOTE: transformers.js fetches files in parallel and does not stop the others when one fails:
+  // a file finishing after the load failed would report "downloading" over the error status and
+  // leave the page waiting for ever. Once the load settled, its progress is old news.
+  let settled = false;
+  let classifier: IntentClassifier;
+  try {
+    classifier = await IntentClassifier.load({
+      modelId: request.modelId,
+      device,
+      dtype: dtype as DataType,
+      onProgress: (event) => {
+        if (settled) return;
+        const bytes = progress.update(event);
+        if (bytes && reportDownload && !initializing) report({ state: 'downloading', ...bytes });
+        if (event.status === 'done' && isOnnxWeights(event.file) && !initializing) {
+          initializing = true;
+          report({ state: 'initializing', device });
+        }
+      },
+    });
+  } finally {
+    settled = true;
+  }
   report({ state: 'warming-up' });
   // NOTE: the first run compiles kernels and grows buffers; pay for it before the user types.
   await classifier.classify(WARM_UP_MESSAGE);
@@ -277,6 +299,7 @@ const api = {
         // NOTE: ORT picks one thread on a 2-core machine; threads need cross-origin isolation.
         numThreads: self.crossOriginIsolated ? Math.min(4, navigator.hardwareConcurrency) : 1,
         browserCache: request.browserCache ?? true,
+        downloadStallMs: DEFAULT_DOWNLOAD_STALL_MS,
       });
       await current?.classifier.dispose();
       current = null;

@@ -1,4 +1,5 @@
 import { env } from '@huggingface/transformers';
+import { watchedFetch } from './watched-fetch';
 
 /**
  * transformers.js keeps its settings in one global `env`. This module is the only place fenliu
@@ -25,6 +26,12 @@ export interface RuntimeOptions {
    * Content-Security-Policy does not allow `blob:` scripts and workers needs it off.
    */
   browserCache?: boolean;
+  /**
+   * Browser only: a model download that receives no byte for this long (ms), or is under way when
+   * the browser goes offline, fails with a network error instead of waiting for ever (see
+   * `watchedFetch`). Omitted: transformers.js's plain `fetch`.
+   */
+  downloadStallMs?: number;
 }
 
 let configuredRoot: string | null = null;
@@ -44,6 +51,9 @@ export function configureRuntime(options: RuntimeOptions): void {
   if (options.browserCache !== undefined) {
     env.useBrowserCache = options.browserCache;
     env.useWasmCache = options.browserCache;
+  }
+  if (options.downloadStallMs !== undefined) {
+    env.fetch = watchedFetch({ stallMs: options.downloadStallMs, onlineEvents: globalThis });
   }
   configuredRoot = env.localModelPath;
 }
