@@ -73,6 +73,14 @@ const FIXED = [
   'The strict-CSP embed needed `blob:` scripts and workers, because transformers.js imports its ' +
     "Cache Storage copy of onnxruntime's loader from a blob: URL; `browser-cache=off` now " +
     'turns that copy off too, and the policy needs no `blob:`.',
+  'A download cut mid-way left the page on "downloading" for ever in 4 of 6 tries (and in CI): ' +
+    'transformers.js fetches files in parallel, and one finishing after the load had failed ' +
+    "reported progress over the error. The worker now ignores a settled load's progress; a " +
+    'download whose bytes stop coming for 30 s, or that is under way when the browser goes ' +
+    'offline, fails (`watchedFetch`); the probe telling a cut from a missing file times out.',
+  "The q8 model and q4's 8-bit head gave wrong logits (up to 2.5 off) in Node on x86 CPUs with " +
+    "AVX2 but no VNNI: onnxruntime's uint8 × int8 integer kernel saturates there. The exporter " +
+    'now stores those weights as uint8 with zero point 128, which every kernel computes exactly.',
 ];
 
 interface ReliabilityJson {
