@@ -5,8 +5,8 @@
 - matmul.onnx: fp32 [64 x 1024] . [1024 x 4096], a prefill-sized product (the ceiling).
 - matmulnbits.onnx: the same product with 4-bit weights (MatMulNBits, block 32, as q4 exports
   use) for 16 rows, about one message: how close the q4 kernel itself gets to the ceiling.
-- matmulinteger.onnx: the same with int8 weights and activations quantized on the fly
-  (DynamicQuantizeLinear + MatMulInteger, as q8 exports use), 16 rows.
+- matmulinteger.onnx: the same with 8-bit weights (uint8, zero point 128) and activations
+  quantized on the fly (DynamicQuantizeLinear + MatMulInteger, as q8 exports use), 16 rows.
 """
 import os
 import sys
@@ -47,13 +47,14 @@ save("matmulnbits",
      16,
      [numpy_helper.from_array(packed, "b"), numpy_helper.from_array(scales, "s")])
 
-weights_q = rng.integers(-127, 128, size=(K, N), dtype=np.int8)
+weights_q = rng.integers(1, 256, size=(K, N), dtype=np.uint8)  # int8 -127..127 + 128
 weight_scale = (rng.random(N) / 100).astype(np.float32)
 save("matmulinteger",
      [helper.make_node("DynamicQuantizeLinear", ["a"], ["aq", "as", "az"]),
-      helper.make_node("MatMulInteger", ["aq", "bq", "az"], ["ci"]),
+      helper.make_node("MatMulInteger", ["aq", "bq", "az", "bz"], ["ci"]),
       helper.make_node("Cast", ["ci"], ["cf"], to=TensorProto.FLOAT),
       helper.make_node("Mul", ["cf", "as"], ["cs"]),
       helper.make_node("Mul", ["cs", "bs"], ["c"])],
      16,
-     [numpy_helper.from_array(weights_q, "bq"), numpy_helper.from_array(weight_scale, "bs")])
+     [numpy_helper.from_array(weights_q, "bq"), numpy_helper.from_array(np.array(128, np.uint8), "bz"),
+      numpy_helper.from_array(weight_scale, "bs")])
