@@ -1,5 +1,3 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
   characterCount,
@@ -8,16 +6,7 @@ import {
   toolSpecProblems,
 } from '../../src/core/json-schema';
 import type { ObjectSchema, ToolSpec } from '../../src/core/tool-spec';
-import { DEMO_DATA } from '../../scripts/lib/paths';
-
-const demoTools = (
-  JSON.parse(readFileSync(join(DEMO_DATA, 'catalog.json'), 'utf8')) as { tools: ToolSpec[] }
-).tools;
-const demoTool = (name: string): ToolSpec => {
-  const tool = demoTools.find((spec) => spec.name === name);
-  if (!tool) throw new Error(`no demo tool ${name}`);
-  return tool;
-};
+import { demoTool, demoTools } from '../support/demo-tools';
 
 const schema: ObjectSchema = {
   type: 'object',

@@ -1,5 +1,3 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { Tensor, type PreTrainedTokenizer } from '@huggingface/transformers';
 import { AbortError } from '../../src/core/errors';
@@ -17,21 +15,12 @@ import {
   type ToolSpec,
 } from '../../src/core/tool-spec';
 import { IM_END_TOKEN_ID } from '../../src/core/prompt';
-import { DEMO_DATA } from '../../scripts/lib/paths';
+import { demoTool } from '../support/demo-tools';
 import { loadQwen3Tokenizer } from '../../scripts/lib/tokenizer';
 
 /** Qwen3's output layer is padded past the tokenizer's last id; those logits must be ignored. */
 const LOGITS_SIZE = 151_936;
 const TOOL_CALL_CLOSE_ID = 151_658;
-
-const demoTools = (
-  JSON.parse(readFileSync(join(DEMO_DATA, 'catalog.json'), 'utf8')) as { tools: ToolSpec[] }
-).tools;
-const demoTool = (name: string): ToolSpec => {
-  const tool = demoTools.find((spec) => spec.name === name);
-  if (!tool) throw new Error(`no demo tool ${name}`);
-  return tool;
-};
 
 let tokenizer: PreTrainedTokenizer;
 let table: TokenTable;

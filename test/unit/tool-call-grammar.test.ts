@@ -1,5 +1,3 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ToolCallGrammar, type ToolCallState } from '../../src/core/tool-call-grammar';
 import {
@@ -9,16 +7,9 @@ import {
   type ToolSpec,
   type ValueSchema,
 } from '../../src/core/tool-spec';
-import { DEMO_DATA } from '../../scripts/lib/paths';
+import { demoTool, demoTools } from '../support/demo-tools';
 
-const demoTools = (
-  JSON.parse(readFileSync(join(DEMO_DATA, 'catalog.json'), 'utf8')) as { tools: ToolSpec[] }
-).tools;
-const demoGrammar = (name: string): ToolCallGrammar => {
-  const spec = demoTools.find((tool) => tool.name === name);
-  if (!spec) throw new Error(`no demo tool ${name}`);
-  return new ToolCallGrammar(spec);
-};
+const demoGrammar = (name: string): ToolCallGrammar => new ToolCallGrammar(demoTool(name));
 
 /** A tool with one parameter `x` of the given schema. */
 function oneParameter(schema: ValueSchema): ToolCallGrammar {
