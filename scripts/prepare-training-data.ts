@@ -1,6 +1,6 @@
 /**
  * Turns labelled messages into the token ids training/train.py learns from, with the same prompt
- * code the runtime classifier uses (src/core/prompt.ts), so training and serving cannot drift.
+ * code the runtime classifier uses (src/engine/prompt.ts), so training and serving cannot drift.
  *
  *   npx tsx scripts/prepare-training-data.ts --catalog data/demo/catalog.json \
  *     --train data/demo/train.jsonl --train data/demo/tool-calls.train.jsonl \
@@ -10,7 +10,7 @@
  *
  * Input files: {"text","label"} JSON Lines (with "tool_call" for an intent bound to a tool) or
  * ShareGPT conversations (LLaMA-Factory's form too, with function_call/observation turns and
- * tools; see src/core/dataset.ts). --train, --valid, --test and the tool options may be given
+ * tools; see src/dataset/dataset.ts). --train, --valid, --test and the tool options may be given
  * more than once; the files of one split are joined. A row of a tool intent answers with its label
  * and the call (`encodeAnswer`); a row that gives no arguments calls the tool with none.
  *
@@ -46,14 +46,14 @@ import {
   type DatasetReport,
   type LabelledExample,
   type ToolReplyExample,
-} from '../src/core/dataset';
-import { DataValidationError, formatIssue, type SourceIssue } from '../src/core/errors';
+} from '../src/dataset/dataset';
+import { DataValidationError, formatIssue, type SourceIssue } from '../src/shared/errors';
 import {
   encodeLabelAnswer,
   encodeToolReplyExample,
   encodeTrainingExample,
   type TrainingExample,
-} from '../src/core/prompt';
+} from '../src/engine/prompt';
 import { readCatalog } from './lib/data-files';
 import { REPO_ROOT } from './lib/paths';
 import { loadQwen3Tokenizer } from './lib/tokenizer';

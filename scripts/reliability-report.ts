@@ -14,9 +14,9 @@ import fc from 'fast-check';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
-import { IntentClassifier, MAX_INPUT_CHARS, prepareMessage } from '../src/core/classifier';
-import { InputError } from '../src/core/errors';
-import { configureRuntime } from '../src/core/runtime';
+import { IntentClassifier, MAX_INPUT_CHARS, prepareMessage } from '../src/engine/classifier';
+import { InputError } from '../src/shared/errors';
+import { configureRuntime } from '../src/engine/runtime';
 import { BAD_FOLDER_CASES, runBadFolderCase } from '../test/support/bad-files';
 import {
   BAD_INPUT_CASES,
@@ -47,7 +47,7 @@ const FIXED = [
   'Cutting a long message at the budget could split a surrogate pair and feed half an emoji to ' +
     'the tokenizer; the cut now falls before the pair, and the result says it was shortened ' +
     '(`Classification.truncated`).',
-  'Before src/core/model-checks.ts, transformers.js loaded a folder whose config.json says ' +
+  'Before src/engine/model-checks.ts, transformers.js loaded a folder whose config.json says ' +
     "`llama`, a tokenizer.json with ids beyond the model's vocab_size, and a BERT WordPiece " +
     'tokenizer.json (every message encoded as `[UNK]`) without any error; a missing, empty, ' +
     'truncated or corrupt ONNX file failed with onnxruntime\'s "Protobuf parsing failed" or a ' +
@@ -321,7 +321,7 @@ function render(report: ReliabilityJson): string {
     '## Input handling',
     '',
     'What the engine gives the model for a typed message (`prepareMessage` in',
-    'src/core/classifier.ts); the caller keeps the message exactly as typed:',
+    'src/engine/classifier.ts); the caller keeps the message exactly as typed:',
     '',
     '- control characters (C0 except tab, newline and CR; DEL; C1) become spaces;',
     '- lone UTF-16 surrogates become U+FFFD;',

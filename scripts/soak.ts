@@ -17,10 +17,10 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { IntentClassifier } from '../src/core/classifier';
-import { parseDataset, seededRandom } from '../src/core/dataset';
-import { percentile } from '../src/core/metrics';
-import { configureRuntime } from '../src/core/runtime';
+import { IntentClassifier } from '../src/engine/classifier';
+import { parseDataset, seededRandom } from '../src/dataset/dataset';
+import { percentile } from '../src/evaluation/metrics';
+import { configureRuntime } from '../src/engine/runtime';
 import { formatTable } from '../src/cli/table';
 import { BAD_INPUT_CASES } from '../test/support/bad-inputs';
 import { DEMO_DATA, DEMO_MODEL_ID, PUBLIC_MODELS, REPO_ROOT } from './lib/paths';

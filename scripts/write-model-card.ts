@@ -9,7 +9,7 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { parseModelCard, type ModelCard } from '../src/core/model-folder';
+import { parseModelCard, type ModelCard } from '../src/engine/model-folder';
 
 const { values } = parseArgs({
   options: {

@@ -5,20 +5,20 @@
  */
 import { env, type DataType } from '@huggingface/transformers';
 import { expose } from 'comlink';
-import { IntentClassifier, type ModelReply, type ToolTurn } from '../src/core/classifier';
-import type { Classification } from '../src/core/classification';
+import { IntentClassifier, type ModelReply, type ToolTurn } from '../src/engine/classifier';
+import type { Classification } from '../src/engine/classification';
 import {
   chooseDevice,
   chooseDtype,
   type DeviceChoice,
   type DevicePreference,
-} from '../src/core/device';
-import { errorMessage, FenliuError, ModelLoadError, serializeError } from '../src/core/errors';
-import { DownloadProgress, type Backend, type ClassifierStatus } from '../src/core/lifecycle';
-import { readModelCard } from '../src/core/model-folder';
-import { configureRuntime } from '../src/core/runtime';
-import { installErrorTransfer } from '../src/core/worker-errors';
-import { DEFAULT_DOWNLOAD_STALL_MS } from '../src/core/watched-fetch';
+} from '../src/engine/device';
+import { errorMessage, FenliuError, ModelLoadError, serializeError } from '../src/shared/errors';
+import { DownloadProgress, type Backend, type ClassifierStatus } from '../src/engine/lifecycle';
+import { readModelCard } from '../src/engine/model-folder';
+import { configureRuntime } from '../src/engine/runtime';
+import { installErrorTransfer } from '../src/engine/worker-errors';
+import { DEFAULT_DOWNLOAD_STALL_MS } from '../src/engine/watched-fetch';
 
 /** Test switches that make the WebGPU path fail for real, so the fallback can be tested. */
 export type WebGpuFailure = 'fail-creation' | 'lose-device';

@@ -4,8 +4,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { validateCatalog, type Catalog } from '../../src/core/catalog';
-import { parseDataset } from '../../src/core/dataset';
+import { validateCatalog, type Catalog } from '../../src/catalog/catalog';
+import { parseDataset } from '../../src/dataset/dataset';
 
 /** A labelled message as the bench uses it (no file/line bookkeeping). */
 export interface Example {

@@ -7,9 +7,9 @@ import { spawnSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { getPriority } from 'node:os';
 import { join } from 'node:path';
-import type { Catalog } from '../../src/core/catalog';
-import { IntentClassifier } from '../../src/core/classifier';
-import { configureRuntime } from '../../src/core/runtime';
+import type { Catalog } from '../../src/catalog/catalog';
+import { IntentClassifier } from '../../src/engine/classifier';
+import { configureRuntime } from '../../src/engine/runtime';
 import {
   PYTHON,
   QWEN3_TOKENIZER_DIR,

@@ -1,15 +1,15 @@
 /**
- * Scores every system's answers the same way, with fenliu's own metrics (src/core/metrics.ts):
+ * Scores every system's answers the same way, with fenliu's own metrics (src/evaluation/metrics.ts):
  * dataset labels become catalog intent ids (`intentIdFor`), and a system that declines (nlp.js
  * `None`, or a confidence under a threshold) answers the catalog's fallback intent.
  */
-import type { Catalog } from '../../src/core/catalog';
+import type { Catalog } from '../../src/catalog/catalog';
 import {
   computeMetrics,
   percentile,
   type IntentRef,
   type Prediction as MetricsRow,
-} from '../../src/core/metrics';
+} from '../../src/evaluation/metrics';
 import { answerTextFor, intentIdFor, type Example } from './datasets';
 
 /** One system's answer to one message. */
@@ -112,7 +112,7 @@ export function scoreAnswers(
 /**
  * The confidence threshold that routes the most validation rows correctly (out-of-scope rows
  * under it, others at or above it with the right intent): the rule `fenliu calibrate` uses for
- * its global out-of-scope threshold (src/core/calibration-fit.ts), applied to every system alike.
+ * its global out-of-scope threshold (src/evaluation/calibration-fit.ts), applied to every system alike.
  * Ties go to the lowest threshold.
  *
  * @example

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import * as ort from 'onnxruntime-node';
-import { configureRuntime } from '../../src/core/runtime';
+import { configureRuntime } from '../../src/engine/runtime';
 import { CEILING_SHAPES, measureCeiling, type CeilingModel } from './ceiling';
 import { runEngineCase, runNaiveCase, type BenchCase, type LabelledMessage } from './recipes';
 

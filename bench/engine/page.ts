@@ -1,5 +1,5 @@
 import * as ort from 'onnxruntime-web/webgpu';
-import { configureRuntime } from '../../src/core/runtime';
+import { configureRuntime } from '../../src/engine/runtime';
 import { measureCeiling, type CeilingModel } from './ceiling';
 import { runEngineCase, runNaiveCase, type BenchCase, type LabelledMessage } from './recipes';
 

@@ -6,10 +6,10 @@ import {
   type PreTrainedModel,
   type PreTrainedTokenizer,
 } from '@huggingface/transformers';
-import { IntentClassifier, type Device } from '../../src/core/classifier';
-import type { Catalog } from '../../src/core/catalog';
-import { encodeAnswer, encodePrompt } from '../../src/core/prompt';
-import { buildZeroShotSystemPrompt } from '../../src/core/zero-shot';
+import { IntentClassifier, type Device } from '../../src/engine/classifier';
+import type { Catalog } from '../../src/catalog/catalog';
+import { encodeAnswer, encodePrompt } from '../../src/engine/prompt';
+import { buildZeroShotSystemPrompt } from '../../src/engine/zero-shot';
 
 /**
  * The two ways of getting an intent out of a causal LM that `npm run bench` compares, written

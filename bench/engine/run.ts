@@ -12,9 +12,9 @@ import { join } from 'node:path';
 import { build, preview, type Plugin, type PreviewServer } from 'vite';
 import type { DataType } from '@huggingface/transformers';
 import { launchChromium } from '../../test/support/browser';
-import { parseDataset } from '../../src/core/dataset';
-import { errorMessage } from '../../src/core/errors';
-import type { Device } from '../../src/core/classifier';
+import { parseDataset } from '../../src/dataset/dataset';
+import { errorMessage } from '../../src/shared/errors';
+import type { Device } from '../../src/engine/classifier';
 import { readCatalog } from '../../scripts/lib/data-files';
 import {
   DEMO_DATA,

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { relative } from 'node:path';
-import { validateCatalog, type Catalog } from '../../src/core/catalog';
-import { checkLabels, parseDataset, type LabelledExample } from '../../src/core/dataset';
+import { validateCatalog, type Catalog } from '../../src/catalog/catalog';
+import { checkLabels, parseDataset, type LabelledExample } from '../../src/dataset/dataset';
 import { REPO_ROOT } from './paths';
 
 export function readCatalog(path: string): Catalog {

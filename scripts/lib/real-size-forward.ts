@@ -7,8 +7,8 @@ import { createReadStream, existsSync, readdirSync, readFileSync, statSync } fro
 import { createServer, type Server } from 'node:http';
 import { basename, dirname, extname, join, normalize } from 'node:path';
 import { AutoModelForCausalLM, Tensor, type DataType } from '@huggingface/transformers';
-import { encodePrompt } from '../../src/core/prompt';
-import { configureRuntime } from '../../src/core/runtime';
+import { encodePrompt } from '../../src/engine/prompt';
+import { configureRuntime } from '../../src/engine/runtime';
 import { launchChromium } from '../../test/support/browser';
 import { REPO_ROOT } from './paths';
 import { loadQwen3Tokenizer } from './tokenizer';

@@ -9,9 +9,9 @@
  * checked against every generated row, so both kinds of rows follow one convention: an argument
  * the message does not give is left out, never guessed.
  */
-import { normalizeMessage, seededRandom } from '../../src/core/dataset';
-import type { Catalog } from '../../src/core/catalog';
-import type { ToolArguments, ToolCall } from '../../src/core/tool-spec';
+import { normalizeMessage, seededRandom } from '../../src/dataset/dataset';
+import type { Catalog } from '../../src/catalog/catalog';
+import type { ToolArguments, ToolCall } from '../../src/catalog/tool-spec';
 import { templateReply } from '../../src/tools/demo/replies';
 import { ORDER_STATUSES } from '../../src/tools/demo/types';
 

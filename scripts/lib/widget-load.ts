@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CDPSession, Page } from 'playwright-core';
-import { parseDataset } from '../../src/core/dataset';
-import { percentile } from '../../src/core/metrics';
+import { parseDataset } from '../../src/dataset/dataset';
+import { percentile } from '../../src/evaluation/metrics';
 import { strings } from '../../src/ui/i18n';
 import { ARTIFACTS, launchChromium, watchPage } from '../../test/support/browser';
 import { DEMO_DATA } from './paths';

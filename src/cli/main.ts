@@ -2,7 +2,7 @@
  * `fenliu`: classify messages, evaluate a model on a labelled file and calibrate its thresholds,
  * in Node with onnxruntime-node. `main` returns the exit code; the entry point sets it.
  */
-import { AbortError, DataValidationError, FenliuError, errorMessage } from '../core/errors';
+import { AbortError, DataValidationError, FenliuError, errorMessage } from '../shared/errors';
 import type { CommandContext } from './context';
 import { CliError, USAGE, UsageError, type CommandName } from './options';
 

@@ -3,12 +3,12 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { DataType } from '@huggingface/transformers';
-import { calibrationProblems, type Calibration } from '../core/classification';
-import { IntentClassifier } from '../core/classifier';
-import { parseDataset, type LabelledExample } from '../core/dataset';
-import { ModelLoadError, errorMessage } from '../core/errors';
-import { readModelCard, type ModelCard } from '../core/model-folder';
-import { configureRuntime } from '../core/runtime';
+import { calibrationProblems, type Calibration } from '../engine/classification';
+import { IntentClassifier } from '../engine/classifier';
+import { parseDataset, type LabelledExample } from '../dataset/dataset';
+import { ModelLoadError, errorMessage } from '../shared/errors';
+import { readModelCard, type ModelCard } from '../engine/model-folder';
+import { configureRuntime } from '../engine/runtime';
 import { CliError } from './options';
 
 /** The committed demo model, found from this file so the CLI works from any directory. */

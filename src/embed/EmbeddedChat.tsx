@@ -1,6 +1,6 @@
 import { useEffect, useMemo, useState } from 'react';
-import { validateCatalog, type Catalog } from '../core/catalog';
-import { errorMessage } from '../core/errors';
+import { validateCatalog, type Catalog } from '../catalog/catalog';
+import { errorMessage } from '../shared/errors';
 import { ChatWidget, type ChatWidgetProps } from '../ui/ChatWidget';
 import { resolveModelLocation } from './location';
 

@@ -1,6 +1,6 @@
 import { useCallback, useLayoutEffect, useRef, useState, type CSSProperties } from 'react';
 import { createPortal } from 'react-dom';
-import type { ClassifierStatus } from '../core/lifecycle';
+import type { ClassifierStatus } from '../engine/lifecycle';
 import type { EscalationEvent } from '../ui/ChatWidget';
 import { EmbeddedChat, type EmbedOptions } from './EmbeddedChat';
 import { adoptWidgetStyles, emit } from './styles';

@@ -1,6 +1,6 @@
 import { createRoot, type Root } from 'react-dom/client';
-import type { Catalog } from '../core/catalog';
-import type { DevicePreference } from '../core/device';
+import type { Catalog } from '../catalog/catalog';
+import type { DevicePreference } from '../engine/device';
 import type { EscalationConfig } from '../escalation/handler';
 import type { ToolImplementation } from '../tools/registry';
 import type { ChatWidgetProps, EscalationEvent } from '../ui/ChatWidget';

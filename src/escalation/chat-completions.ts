@@ -3,7 +3,7 @@
  * read as Server-Sent Events as it arrives. Uses only web platform APIs (fetch, ReadableStream,
  * TextDecoder, AbortController), so it runs the same in browsers and Node 20.
  */
-import { AbortError, EscalationError, errorMessage } from '../core/errors';
+import { AbortError, EscalationError, errorMessage } from '../shared/errors';
 import type { ChatCompletionsEscalationConfig, EscalationRequest } from './handler';
 import { SseDecoder } from './sse';
 

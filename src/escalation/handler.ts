@@ -4,8 +4,8 @@
  * configures — an OpenAI-compatible chat-completions endpoint, or a human-handoff callback. With
  * no handler configured nothing leaves the device and the caller is told so with a typed error.
  */
-import type { Route } from '../core/classification';
-import { AbortError, EscalationError, errorMessage, FenliuError } from '../core/errors';
+import type { Route } from '../engine/classification';
+import { AbortError, EscalationError, errorMessage, FenliuError } from '../shared/errors';
 import { streamChatCompletion } from './chat-completions';
 
 /** Why a turn is escalated; the widget shows it to the user. */

@@ -1,6 +1,6 @@
-import { AbortError, errorMessage, ToolError, throwIfAborted } from '../core/errors';
-import { checkArguments } from '../core/json-schema';
-import type { ToolArguments, ToolCall } from '../core/tool-spec';
+import { AbortError, errorMessage, ToolError, throwIfAborted } from '../shared/errors';
+import { checkArguments } from '../catalog/json-schema';
+import type { ToolArguments, ToolCall } from '../catalog/tool-spec';
 import type { ToolRegistry } from './registry';
 
 /** Any JSON value. */

@@ -1,7 +1,7 @@
-import type { Intent } from '../core/catalog';
-import { DataValidationError, ToolError, type SourceIssue } from '../core/errors';
-import { unconfirmedChangeProblem } from '../core/json-schema';
-import type { ToolArguments, ToolSpec } from '../core/tool-spec';
+import type { Intent } from '../catalog/catalog';
+import { DataValidationError, ToolError, type SourceIssue } from '../shared/errors';
+import { unconfirmedChangeProblem } from '../catalog/json-schema';
+import type { ToolArguments, ToolSpec } from '../catalog/tool-spec';
 
 /** What a tool's code receives besides its arguments. */
 export interface ToolContext {

@@ -7,12 +7,12 @@ import {
   type ReactNode,
   type SyntheticEvent,
 } from 'react';
-import type { Catalog } from '../core/catalog';
-import type { Classification } from '../core/classification';
-import type { DevicePreference } from '../core/device';
-import { AbortError, errorMessage, serializeError } from '../core/errors';
-import type { ClassifierStatus } from '../core/lifecycle';
-import type { ToolSpec } from '../core/tool-spec';
+import type { Catalog } from '../catalog/catalog';
+import type { Classification } from '../engine/classification';
+import type { DevicePreference } from '../engine/device';
+import { AbortError, errorMessage, serializeError } from '../shared/errors';
+import type { ClassifierStatus } from '../engine/lifecycle';
+import type { ToolSpec } from '../catalog/tool-spec';
 import type { WebGpuFailure, WorkerFault } from '../../workers/classifier.worker';
 import type { ModelLocation } from '../embed/location';
 import { escalate, type EscalationConfig, type EscalationReason } from '../escalation/handler';

@@ -1,6 +1,6 @@
 import { useId } from 'react';
-import type { Catalog } from '../core/catalog';
-import type { Classification, IntentScore } from '../core/classification';
+import type { Catalog } from '../catalog/catalog';
+import type { Classification, IntentScore } from '../engine/classification';
 import { formatPercent, type Language, type Strings } from './i18n';
 
 /** How many runner-up intents the "other intents" list shows. */

@@ -1,4 +1,4 @@
-import type { ClassifierStatus } from '../core/lifecycle';
+import type { ClassifierStatus } from '../engine/lifecycle';
 import { errorText, formatBytes, type Strings } from './i18n';
 
 /** Words for a state, announced to screen readers once per change (not on every percent). */

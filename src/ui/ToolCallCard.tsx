@@ -1,4 +1,4 @@
-import type { ToolSpec } from '../core/tool-spec';
+import type { ToolSpec } from '../catalog/tool-spec';
 import type { ToolCallState } from './conversation';
 import type { Language, Strings } from './i18n';
 import { missingQuestion } from './tool-flow';

@@ -1,5 +1,5 @@
-import type { Classification } from '../core/classification';
-import type { ToolArguments } from '../core/tool-spec';
+import type { Classification } from '../engine/classification';
+import type { ToolArguments } from '../catalog/tool-spec';
 import type { EscalationReason } from '../escalation/handler';
 
 /**

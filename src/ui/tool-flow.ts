@@ -1,7 +1,7 @@
-import type { Catalog } from '../core/catalog';
-import type { Classification, ProposedToolCall } from '../core/classification';
-import { checkArguments, extractSlotValue } from '../core/json-schema';
-import type { ToolArguments, ToolSpec } from '../core/tool-spec';
+import type { Catalog } from '../catalog/catalog';
+import type { Classification, ProposedToolCall } from '../engine/classification';
+import { checkArguments, extractSlotValue } from '../catalog/json-schema';
+import type { ToolArguments, ToolSpec } from '../catalog/tool-spec';
 import { escalationReason, type EscalationReason } from '../escalation/handler';
 import type { ChatTurn, ToolCallState, ToolCallStatus } from './conversation';
 import type { Language } from './i18n';

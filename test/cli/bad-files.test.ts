@@ -5,9 +5,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DEMO_MODEL_ID, PUBLIC_MODELS, REPO_ROOT } from '../../scripts/lib/paths';
-import { ModelLoadError } from '../../src/core/errors';
-import { checkTokenizerMatchesModel, onnxFramingProblem } from '../../src/core/model-checks';
-import { configureRuntime } from '../../src/core/runtime';
+import { ModelLoadError } from '../../src/shared/errors';
+import { checkTokenizerMatchesModel, onnxFramingProblem } from '../../src/engine/model-checks';
+import { configureRuntime } from '../../src/engine/runtime';
 import {
   BAD_FOLDER_CASES,
   buildBadFolder,

@@ -7,7 +7,7 @@ import {
   calibrationProblems,
   type Calibration,
   type Classification,
-} from '../../src/core/classification';
+} from '../../src/engine/classification';
 import { DEMO_MODEL_ID, PUBLIC_MODELS, REPO_ROOT } from '../../scripts/lib/paths';
 
 const MODEL = join('public', 'models', DEMO_MODEL_ID);

@@ -4,7 +4,7 @@ import { extname, join, normalize } from 'node:path';
 import type { Page } from 'playwright-core';
 import type { Connect } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MAX_INPUT_CHARS } from '../../src/core/classifier';
+import { MAX_INPUT_CHARS } from '../../src/engine/classifier';
 import { BAD_FOLDER_CASES, buildBadFolder } from '../support/bad-files';
 import { BAD_INPUT_CASES } from '../support/bad-inputs';
 import {

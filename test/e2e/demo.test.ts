@@ -2,8 +2,8 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO_MODEL_ID, PUBLIC_MODELS } from '../../scripts/lib/paths';
-import { chooseDtype } from '../../src/core/device';
-import type { ModelCard } from '../../src/core/model-folder';
+import { chooseDtype } from '../../src/engine/device';
+import type { ModelCard } from '../../src/engine/model-folder';
 import {
   ARTIFACTS,
   launchChromium,

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO_DATA } from '../../scripts/lib/paths';
 import { runWidgetLoad, type LoadRun } from '../../scripts/lib/widget-load';
-import { validateCatalog } from '../../src/core/catalog';
+import { validateCatalog } from '../../src/catalog/catalog';
 import { serveDemo, type DemoServer } from '../support/browser';
 import { reliabilityLog } from '../support/reliability-log';
 

@@ -2,9 +2,9 @@ import { AutoTokenizer, type PreTrainedTokenizer } from '@huggingface/transforme
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO_MODEL_ID, PUBLIC_MODELS } from '../../scripts/lib/paths';
-import { IntentClassifier, MAX_INPUT_CHARS, prepareMessage } from '../../src/core/classifier';
-import { InputError } from '../../src/core/errors';
-import { configureRuntime } from '../../src/core/runtime';
+import { IntentClassifier, MAX_INPUT_CHARS, prepareMessage } from '../../src/engine/classifier';
+import { InputError } from '../../src/shared/errors';
+import { configureRuntime } from '../../src/engine/runtime';
 import {
   BAD_INPUT_CASES,
   classificationProblems,

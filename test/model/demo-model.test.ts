@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readFileSync, statSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type { IntentClassifier } from '../../src/core/classifier';
-import { parseDataset } from '../../src/core/dataset';
-import { readModelCard } from '../../src/core/model-folder';
+import type { IntentClassifier } from '../../src/engine/classifier';
+import { parseDataset } from '../../src/dataset/dataset';
+import { readModelCard } from '../../src/engine/model-folder';
 import { DEMO_DATA, DEMO_MODEL_ID, PUBLIC_MODELS } from '../../scripts/lib/paths';
 import { readCatalog } from '../../scripts/lib/data-files';
 import { loadDemoClassifier } from '../support/demo-model';

@@ -7,14 +7,14 @@ import {
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Catalog } from '../../src/core/catalog';
-import type { Classification } from '../../src/core/classification';
-import { IntentClassifier } from '../../src/core/classifier';
-import { LabelTrieLogitsProcessor } from '../../src/core/constrained-generation';
-import { parseDataset } from '../../src/core/dataset';
-import { AbortError, InputError } from '../../src/core/errors';
-import { LabelTrie, logSumExp, type TrieNode } from '../../src/core/label-trie';
-import { encodeAnswer, encodePrompt } from '../../src/core/prompt';
+import type { Catalog } from '../../src/catalog/catalog';
+import type { Classification } from '../../src/engine/classification';
+import { IntentClassifier } from '../../src/engine/classifier';
+import { LabelTrieLogitsProcessor } from '../../src/engine/constrained-generation';
+import { parseDataset } from '../../src/dataset/dataset';
+import { AbortError, InputError } from '../../src/shared/errors';
+import { LabelTrie, logSumExp, type TrieNode } from '../../src/engine/label-trie';
+import { encodeAnswer, encodePrompt } from '../../src/engine/prompt';
 import { loadDemoClassifier, loadDemoReference } from '../support/demo-model';
 import { DEMO_DATA, DEMO_MODEL_ID } from '../../scripts/lib/paths';
 

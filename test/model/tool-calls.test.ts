@@ -9,19 +9,19 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadDemoClassifier, loadDemoReference } from '../support/demo-model';
 import { DEMO_DATA } from '../../scripts/lib/paths';
-import { IntentClassifier } from '../../src/core/classifier';
-import { parseDataset } from '../../src/core/dataset';
-import { evaluate } from '../../src/core/evaluate';
-import { checkArguments } from '../../src/core/json-schema';
+import { IntentClassifier } from '../../src/engine/classifier';
+import { parseDataset } from '../../src/dataset/dataset';
+import { evaluate } from '../../src/evaluation/evaluate';
+import { checkArguments } from '../../src/catalog/json-schema';
 import {
   encodeLabelAnswer,
   encodePrompt,
   encodeToolResultPrompt,
   IM_END_TOKEN_ID,
-} from '../../src/core/prompt';
-import { ToolCallLogitsProcessor } from '../../src/core/tool-call-decoder';
-import type { ToolSpec } from '../../src/core/tool-spec';
-import { tokenTable } from '../../src/core/token-bytes';
+} from '../../src/engine/prompt';
+import { ToolCallLogitsProcessor } from '../../src/decoding/tool-call-decoder';
+import type { ToolSpec } from '../../src/catalog/tool-spec';
+import { tokenTable } from '../../src/decoding/token-bytes';
 import { DEMO_ORDERS } from '../../src/tools/demo/orders';
 import { templateReply } from '../../src/tools/demo/replies';
 

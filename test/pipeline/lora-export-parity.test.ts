@@ -20,11 +20,11 @@ import {
   type DataType,
   type PreTrainedModel,
 } from '@huggingface/transformers';
-import { parseDataset } from '../../src/core/dataset';
-import { IntentClassifier } from '../../src/core/classifier';
-import type { Classification } from '../../src/core/classification';
-import { encodePrompt } from '../../src/core/prompt';
-import { configureRuntime } from '../../src/core/runtime';
+import { parseDataset } from '../../src/dataset/dataset';
+import { IntentClassifier } from '../../src/engine/classifier';
+import type { Classification } from '../../src/engine/classification';
+import { encodePrompt } from '../../src/engine/prompt';
+import { configureRuntime } from '../../src/engine/runtime';
 import { DEMO_DATA, PYTHON, QWEN3_TOKENIZER_DIR, TOKENIZER_FILES } from '../../scripts/lib/paths';
 import { loadQwen3Tokenizer } from '../../scripts/lib/tokenizer';
 import { run } from '../support/run';

@@ -9,11 +9,11 @@ import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from '
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AutoModelForCausalLM, Tensor, type PreTrainedModel } from '@huggingface/transformers';
-import { IntentClassifier } from '../../src/core/classifier';
-import { parseDataset } from '../../src/core/dataset';
-import { evaluate } from '../../src/core/evaluate';
-import { encodePrompt } from '../../src/core/prompt';
-import { configureRuntime } from '../../src/core/runtime';
+import { IntentClassifier } from '../../src/engine/classifier';
+import { parseDataset } from '../../src/dataset/dataset';
+import { evaluate } from '../../src/evaluation/evaluate';
+import { encodePrompt } from '../../src/engine/prompt';
+import { configureRuntime } from '../../src/engine/runtime';
 import { DEMO_DATA, PYTHON, QWEN3_TOKENIZER_DIR, TOKENIZER_FILES } from '../../scripts/lib/paths';
 import { loadQwen3Tokenizer } from '../../scripts/lib/tokenizer';
 import { run } from '../support/run';

@@ -1,8 +1,8 @@
 import fc from 'fast-check';
-import type { Classification } from '../../src/core/classification';
-import { MAX_INPUT_CHARS, type IntentClassifier } from '../../src/core/classifier';
-import { errorMessage, FenliuError, InputError } from '../../src/core/errors';
-import { checkArguments } from '../../src/core/json-schema';
+import type { Classification } from '../../src/engine/classification';
+import { MAX_INPUT_CHARS, type IntentClassifier } from '../../src/engine/classifier';
+import { errorMessage, FenliuError, InputError } from '../../src/shared/errors';
+import { checkArguments } from '../../src/catalog/json-schema';
 
 /**
  * The bad-input cases of issue 7, shared by test/model/bad-input.test.ts and

@@ -5,8 +5,8 @@ import {
   type PreTrainedTokenizer,
 } from '@huggingface/transformers';
 import { DEMO_MODEL_ID, PUBLIC_MODELS } from '../../scripts/lib/paths';
-import { IntentClassifier } from '../../src/core/classifier';
-import { configureRuntime } from '../../src/core/runtime';
+import { IntentClassifier } from '../../src/engine/classifier';
+import { configureRuntime } from '../../src/engine/runtime';
 
 /**
  * The committed demo model at int8 on the CPU, through the engine: raw by default, or with the

@@ -15,7 +15,7 @@ import {
   scoringIntents,
   type Answer,
 } from '../../bench/accuracy/score';
-import { DataValidationError } from '../../src/core/errors';
+import { DataValidationError } from '../../src/shared/errors';
 
 const answer = (intentId: string | null, confidence = 0.9): Answer => ({
   intentId,

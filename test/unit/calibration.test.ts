@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { routeScores, type Calibration, type IntentScore } from '../../src/core/classification';
+import { routeScores, type Calibration, type IntentScore } from '../../src/engine/classification';
 import {
   applyCalibration,
   fitCalibration,
@@ -7,7 +7,7 @@ import {
   negativeLogLikelihood,
   rescore,
   type CalibrationSample,
-} from '../../src/core/calibration-fit';
+} from '../../src/evaluation/calibration-fit';
 
 const intents = [
   { id: 'order', label: '查询订单' },

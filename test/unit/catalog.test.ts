@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { intentsByLabel, validateCatalog } from '../../src/core/catalog';
-import { DataValidationError } from '../../src/core/errors';
+import { intentsByLabel, validateCatalog } from '../../src/catalog/catalog';
+import { DataValidationError } from '../../src/shared/errors';
 import { DEMO_DATA } from '../../scripts/lib/paths';
 
 const text = { zh: '文', en: 'text' };

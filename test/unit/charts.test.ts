@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { confusionMatrixSvg, escapeXml, reliabilityDiagramSvg } from '../../src/core/charts';
-import { calibrationReport, confusionMatrix } from '../../src/core/metrics';
+import { confusionMatrixSvg, escapeXml, reliabilityDiagramSvg } from '../../src/evaluation/charts';
+import { calibrationReport, confusionMatrix } from '../../src/evaluation/metrics';
 
 const intents = [
   { id: 'order', label: '查询订单' },

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { Classification } from '../../src/core/classification';
+import type { Classification } from '../../src/engine/classification';
 import { isSettled, MAX_SAVED_TURNS, reviveTurns, turnsToSave } from '../../src/ui/conversation';
 import { formatBytes, formatPercent, parseLanguage, parseTheme } from '../../src/ui/i18n';
 

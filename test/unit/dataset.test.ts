@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { Catalog } from '../../src/core/catalog';
+import type { Catalog } from '../../src/catalog/catalog';
 import {
   checkLabels,
   datasetReport,
@@ -9,8 +9,8 @@ import {
   resolveToolCalls,
   seededRandom,
   stratifiedSplit,
-} from '../../src/core/dataset';
-import { DataValidationError } from '../../src/core/errors';
+} from '../../src/dataset/dataset';
+import { DataValidationError } from '../../src/shared/errors';
 
 const NAME = { zh: '名称', en: 'name' };
 

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { chooseDevice, chooseDtype } from '../../src/core/device';
+import { chooseDevice, chooseDtype } from '../../src/engine/device';
 
 // NOTE: the decision logic only; the real adapters (none, and SwiftShader's fallback adapter)
 // are exercised in Chromium by test/e2e.

@@ -7,7 +7,7 @@ import {
   InputError,
   ModelLoadError,
   serializeError,
-} from '../../src/core/errors';
+} from '../../src/shared/errors';
 
 describe('errors across a worker boundary', () => {
   it.each([

@@ -1,6 +1,6 @@
 import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { AbortError, EscalationError } from '../../src/core/errors';
+import { AbortError, EscalationError } from '../../src/shared/errors';
 import {
   describeEscalationConfig,
   escalate,

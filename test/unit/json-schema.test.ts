@@ -4,8 +4,8 @@ import {
   checkArguments,
   extractSlotValue,
   toolSpecProblems,
-} from '../../src/core/json-schema';
-import type { ObjectSchema, ToolSpec } from '../../src/core/tool-spec';
+} from '../../src/catalog/json-schema';
+import type { ObjectSchema, ToolSpec } from '../../src/catalog/tool-spec';
 import { demoTool, demoTools } from '../support/demo-tools';
 
 const schema: ObjectSchema = {

@@ -4,8 +4,8 @@ import {
   routeScores,
   type Calibration,
   type IntentScore,
-} from '../../src/core/classification';
-import { LabelTrie, type TrieNode } from '../../src/core/label-trie';
+} from '../../src/engine/classification';
+import { LabelTrie, type TrieNode } from '../../src/engine/label-trie';
 
 const END = 9;
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { Classification, IntentScore } from '../../src/core/classification';
+import type { Classification, IntentScore } from '../../src/engine/classification';
 import {
   calibrationReport,
   computeMetrics,
@@ -9,7 +9,7 @@ import {
   perIntentMetrics,
   summariseLatency,
   type Prediction,
-} from '../../src/core/metrics';
+} from '../../src/evaluation/metrics';
 
 const intents = [
   { id: 'order', label: '查询订单' },

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ModelLoadError } from '../../src/core/errors';
-import { parseModelCard } from '../../src/core/model-folder';
+import { ModelLoadError } from '../../src/shared/errors';
+import { parseModelCard } from '../../src/engine/model-folder';
 import { readCatalog } from '../../scripts/lib/data-files';
 import { DEMO_DATA, DEMO_MODEL_ID, PUBLIC_MODELS } from '../../scripts/lib/paths';
 

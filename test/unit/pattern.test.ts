@@ -5,7 +5,7 @@ import {
   compilePattern,
   matches,
   PatternSyntaxError,
-} from '../../src/core/pattern';
+} from '../../src/decoding/pattern';
 
 const ALPHABET = ['a', 'b', '0', '1', '-', '中', ' '];
 

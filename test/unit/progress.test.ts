@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DownloadProgress, downloadRetryPlan } from '../../src/core/lifecycle';
+import { DownloadProgress, downloadRetryPlan } from '../../src/engine/lifecycle';
 
 const progress = (file: string, loaded: number, total: number) =>
   ({

@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { PreTrainedTokenizer } from '@huggingface/transformers';
-import { encodePrompt, encodeTrainingExample, IM_END_TOKEN_ID } from '../../src/core/prompt';
+import { encodePrompt, encodeTrainingExample, IM_END_TOKEN_ID } from '../../src/engine/prompt';
 import { loadQwen3Tokenizer } from '../../scripts/lib/tokenizer';
 
 let tokenizer: PreTrainedTokenizer;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ToolError } from '../../src/core/errors';
+import { ToolError } from '../../src/shared/errors';
 import { formatYuan, templateReply } from '../../src/tools/demo/replies';
 import { demoResultProblem } from '../../src/tools/demo/types';
 

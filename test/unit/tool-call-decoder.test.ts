@@ -1,20 +1,20 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { Tensor, type PreTrainedTokenizer } from '@huggingface/transformers';
-import { AbortError } from '../../src/core/errors';
+import { AbortError } from '../../src/shared/errors';
 import {
   decodeToolCall,
   forcedHeaderTokens,
   ToolCallLogitsProcessor,
   type DecodedToolCall,
-} from '../../src/core/tool-call-decoder';
-import { tokenTable, type TokenTable } from '../../src/core/token-bytes';
+} from '../../src/decoding/tool-call-decoder';
+import { tokenTable, type TokenTable } from '../../src/decoding/token-bytes';
 import {
   renderToolCall,
   TOOL_CALL_OPEN,
   type ToolArguments,
   type ToolSpec,
-} from '../../src/core/tool-spec';
-import { IM_END_TOKEN_ID } from '../../src/core/prompt';
+} from '../../src/catalog/tool-spec';
+import { IM_END_TOKEN_ID } from '../../src/engine/prompt';
 import { demoTool } from '../support/demo-tools';
 import { loadQwen3Tokenizer } from '../../scripts/lib/tokenizer';
 

@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { ToolCallGrammar, type ToolCallState } from '../../src/core/tool-call-grammar';
+import { ToolCallGrammar, type ToolCallState } from '../../src/decoding/tool-call-grammar';
 import {
   renderToolCall,
   TOOL_CALL_OPEN,
   type ToolArguments,
   type ToolSpec,
   type ValueSchema,
-} from '../../src/core/tool-spec';
+} from '../../src/catalog/tool-spec';
 import { demoTool, demoTools } from '../support/demo-tools';
 
 const demoGrammar = (name: string): ToolCallGrammar => new ToolCallGrammar(demoTool(name));

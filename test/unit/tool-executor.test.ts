@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { validateCatalog } from '../../src/core/catalog';
-import { AbortError, DataValidationError, ToolError } from '../../src/core/errors';
-import type { ToolArguments, ToolSpec } from '../../src/core/tool-spec';
+import { validateCatalog } from '../../src/catalog/catalog';
+import { AbortError, DataValidationError, ToolError } from '../../src/shared/errors';
+import type { ToolArguments, ToolSpec } from '../../src/catalog/tool-spec';
 import { createDemoTools } from '../../src/tools/demo/tools';
 import { MemoryShopStore } from '../../src/tools/demo/store';
 import { MAX_RESULT_BYTES, runToolCall } from '../../src/tools/executor';

@@ -2,9 +2,9 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { REPO_ROOT } from '../../scripts/lib/paths';
-import { validateCatalog } from '../../src/core/catalog';
-import type { Classification, ProposedToolCall } from '../../src/core/classification';
-import type { ToolSpec } from '../../src/core/tool-spec';
+import { validateCatalog } from '../../src/catalog/catalog';
+import type { Classification, ProposedToolCall } from '../../src/engine/classification';
+import type { ToolSpec } from '../../src/catalog/tool-spec';
 import { reviveTurns, type ChatTurn } from '../../src/ui/conversation';
 import {
   escalationHistory,

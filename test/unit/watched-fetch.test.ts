@@ -1,7 +1,7 @@
 import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { watchedFetch } from '../../src/core/watched-fetch';
+import { watchedFetch } from '../../src/engine/watched-fetch';
 
 /**
  * A real HTTP server on 127.0.0.1: `/whole` sends 64 kB; `/stall` sends half of them with the

@@ -1,10 +1,10 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { applyCalibration, fitCalibration, type FitReport } from '../../core/calibration-fit';
-import type { Calibration, Classification } from '../../core/classification';
-import { expectedIntents } from '../../core/evaluate';
-import { computeMetrics, type Metrics } from '../../core/metrics';
-import type { ModelCard } from '../../core/model-folder';
+import { applyCalibration, fitCalibration, type FitReport } from '../../evaluation/calibration-fit';
+import type { Calibration, Classification } from '../../engine/classification';
+import { expectedIntents } from '../../evaluation/evaluate';
+import { computeMetrics, type Metrics } from '../../evaluation/metrics';
+import type { ModelCard } from '../../engine/model-folder';
 import type { CommandContext } from '../context';
 import { loadClassifier, openModelFolder, readDataFile } from '../model';
 import {

@@ -1,4 +1,4 @@
-import type { Classification } from '../../core/classification';
+import type { Classification } from '../../engine/classification';
 import { loadClassifier, openModelFolder, readCalibrationFlag } from '../model';
 import { parseFlags, UsageError } from '../options';
 import { fixed, formatTable } from '../table';

@@ -1,9 +1,9 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { confusionMatrixSvg, reliabilityDiagramSvg } from '../../core/charts';
-import { evaluate, expectedIntents, type Evaluation } from '../../core/evaluate';
-import { sameToolCall, type ToolCallMetrics } from '../../core/metrics';
-import type { ModelCard } from '../../core/model-folder';
+import { confusionMatrixSvg, reliabilityDiagramSvg } from '../../evaluation/charts';
+import { evaluate, expectedIntents, type Evaluation } from '../../evaluation/evaluate';
+import { sameToolCall, type ToolCallMetrics } from '../../evaluation/metrics';
+import type { ModelCard } from '../../engine/model-folder';
 import type { CommandContext } from '../context';
 import {
   loadClassifier,

@@ -1,4 +1,4 @@
-import { ToolError } from '../../core/errors';
+import { ToolError } from '../../shared/errors';
 import {
   demoResultProblem,
   isDemoToolName,

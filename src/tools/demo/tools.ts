@@ -1,5 +1,5 @@
-import { ToolError } from '../../core/errors';
-import type { ToolArguments } from '../../core/tool-spec';
+import { ToolError } from '../../shared/errors';
+import type { ToolArguments } from '../../catalog/tool-spec';
 import type { ToolImplementation } from '../registry';
 import { DEMO_TODAY, type DemoOrder, type PlanName } from './orders';
 import type { SequenceKind, ShopStore } from './store';

@@ -1,4 +1,4 @@
-import { cachedPattern, PatternSyntaxError, type CompiledPattern } from './pattern';
+import { cachedPattern, PatternSyntaxError, type CompiledPattern } from '../decoding/pattern';
 import type {
   NumberSchema,
   ObjectSchema,
@@ -8,7 +8,7 @@ import type {
 } from './tool-spec';
 
 /**
- * The JSON Schema subset tool parameters use (see src/core/tool-spec.ts): validating a tool
+ * The JSON Schema subset tool parameters use (see src/catalog/tool-spec.ts): validating a tool
  * declaration, checking arguments before a tool runs, and finding one missing argument in a
  * follow-up message (slot filling).
  */

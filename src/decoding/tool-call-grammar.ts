@@ -6,8 +6,8 @@ import {
   type ToolArguments,
   type ToolSpec,
   type ValueSchema,
-} from './tool-spec';
-import { valueProblem } from './json-schema';
+} from '../catalog/tool-spec';
+import { valueProblem } from '../catalog/json-schema';
 
 /**
  * The character-level grammar of what follows Qwen3's `<tool_call>` token for one bound tool:

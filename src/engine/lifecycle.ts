@@ -1,6 +1,6 @@
 import type { ProgressInfo } from '@huggingface/transformers';
 import type { ClassifierInfo } from './classifier';
-import type { SerializedError } from './errors';
+import type { SerializedError } from '../shared/errors';
 
 /** Where the model runs and why: what the status line shows once the model is ready. */
 export interface Backend {

@@ -7,7 +7,7 @@ import {
   type PreTrainedTokenizer,
   type ProgressInfo,
 } from '@huggingface/transformers';
-import type { Catalog } from './catalog';
+import type { Catalog } from '../catalog/catalog';
 import {
   calibrationProblems,
   normalise,
@@ -17,7 +17,13 @@ import {
   type IntentScore,
   type ProposedToolCall,
 } from './classification';
-import { AbortError, errorMessage, InputError, ModelLoadError, throwIfAborted } from './errors';
+import {
+  AbortError,
+  errorMessage,
+  InputError,
+  ModelLoadError,
+  throwIfAborted,
+} from '../shared/errors';
 import { LabelTrie, type TrieNode } from './label-trie';
 import {
   checkModelFolder,
@@ -26,9 +32,9 @@ import {
 } from './model-checks';
 import { readModelCard } from './model-folder';
 import { encodeLabelAnswer, encodePrompt, encodeToolResultPrompt, IM_END_TOKEN_ID } from './prompt';
-import { decodeToolCall } from './tool-call-decoder';
-import { tokenTable } from './token-bytes';
-import type { ToolCall, ToolSpec } from './tool-spec';
+import { decodeToolCall } from '../decoding/tool-call-decoder';
+import { tokenTable } from '../decoding/token-bytes';
+import type { ToolCall, ToolSpec } from '../catalog/tool-spec';
 import { readModelText } from './runtime';
 import { buildZeroShotSystemPrompt, type FewShotExample } from './zero-shot';
 
@@ -253,7 +259,7 @@ export class IntentClassifier {
     const calibration =
       options.calibration === undefined ? await readCalibration(modelId) : options.calibration;
     const progress_callback = options.onProgress;
-    // Missing, cut or mismatched files fail here with a fix-it message (src/core/model-checks.ts).
+    // Missing, cut or mismatched files fail here with a fix-it message (src/engine/model-checks.ts).
     const { vocabSize } = await checkModelFolder(modelId, dtype);
     let tokenizer: PreTrainedTokenizer;
     let model: PreTrainedModel;
@@ -417,7 +423,7 @@ export class IntentClassifier {
    * Decodes the arguments of `spec`'s call for one message: the message and the label's answer
    * up to `<tool_call>` are run from the prefix cache, then the call is decoded token by token
    * under the tool's schema, its `extract` arguments held to spans of `message`
-   * (src/core/tool-call-decoder.ts).
+   * (src/decoding/tool-call-decoder.ts).
    */
   private async proposeToolCall(
     promptIds: number[],

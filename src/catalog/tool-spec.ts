@@ -15,7 +15,7 @@ export interface StringSchema {
   type: 'string';
   description?: string;
   enum?: string[];
-  /** A regular expression over the whole value (see src/core/pattern.ts for the syntax). */
+  /** A regular expression over the whole value (see src/decoding/pattern.ts for the syntax). */
   pattern?: string;
   minLength?: number;
   /** Also bounds decoding: a free-text value stops at this many characters. */

@@ -1,4 +1,4 @@
-import { DataValidationError, type SourceIssue } from './errors';
+import { DataValidationError, type SourceIssue } from '../shared/errors';
 import { checkLocalizedText, toolSpecProblems } from './json-schema';
 import type { ToolSpec } from './tool-spec';
 
@@ -32,7 +32,7 @@ export interface Catalog {
   /** Intent id used when nothing else fits (and for answers outside the catalog). */
   fallbackIntent: string;
   intents: Intent[];
-  /** Tools intents may call, declared as data (see src/core/tool-spec.ts). */
+  /** Tools intents may call, declared as data (see src/catalog/tool-spec.ts). */
   tools?: ToolSpec[];
 }
 

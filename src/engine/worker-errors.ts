@@ -1,5 +1,5 @@
 import { transferHandlers } from 'comlink';
-import { deserializeError, serializeError, type SerializedError } from './errors';
+import { deserializeError, serializeError, type SerializedError } from '../shared/errors';
 
 /**
  * Replaces comlink's handler for thrown values so a `FenliuError` keeps its class and `code`

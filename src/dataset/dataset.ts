@@ -1,7 +1,7 @@
-import type { Catalog } from './catalog';
-import { DataValidationError, errorMessage, type SourceIssue } from './errors';
-import { checkArguments } from './json-schema';
-import type { ToolArguments, ToolCall } from './tool-spec';
+import type { Catalog } from '../catalog/catalog';
+import { DataValidationError, errorMessage, type SourceIssue } from '../shared/errors';
+import { checkArguments } from '../catalog/json-schema';
+import type { ToolArguments, ToolCall } from '../catalog/tool-spec';
 
 /** One labelled message, remembering where it came from so problems can be traced back. */
 export interface LabelledExample {

@@ -1,6 +1,6 @@
-import { errorMessage, ModelLoadError } from './errors';
-import { toolSpecProblems } from './json-schema';
-import type { ToolSpec } from './tool-spec';
+import { errorMessage, ModelLoadError } from '../shared/errors';
+import { toolSpecProblems } from '../catalog/json-schema';
+import type { ToolSpec } from '../catalog/tool-spec';
 import { readModelText } from './runtime';
 
 /**

@@ -4,8 +4,8 @@
  * reliability bins, and latency percentiles. Pure functions over plain data: the CLI's `eval`,
  * `calibrate` and the tests share them.
  */
-import type { Classification } from './classification';
-import type { ToolCall } from './tool-spec';
+import type { Classification } from '../engine/classification';
+import type { ToolCall } from '../catalog/tool-spec';
 
 /** What the metrics read from one classification. */
 export type ScoredClassification = Pick<

@@ -30,7 +30,7 @@ import {
   type IntentScore,
   type IntentThresholds,
   type RouteDecision,
-} from './classification';
+} from '../engine/classification';
 import { calibrationReport, DEFAULT_BINS, type IntentRef } from './metrics';
 
 /** One validation row: its labelled intent and the classifier's scores (any temperature). */

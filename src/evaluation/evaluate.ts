@@ -3,9 +3,9 @@
  * and `fenliu calibrate`, usable from any Node script or test.
  */
 import { rescore } from './calibration-fit';
-import type { Classification } from './classification';
-import type { LabelledExample } from './dataset';
-import { DataValidationError } from './errors';
+import type { Classification } from '../engine/classification';
+import type { LabelledExample } from '../dataset/dataset';
+import { DataValidationError } from '../shared/errors';
 import {
   calibrationReport,
   computeMetrics,
@@ -17,7 +17,7 @@ import {
   type Prediction,
   type ToolCallMetrics,
 } from './metrics';
-import type { ToolCall } from './tool-spec';
+import type { ToolCall } from '../catalog/tool-spec';
 
 /** What evaluation needs of an `IntentClassifier`. */
 export interface BatchClassifier {

@@ -1,5 +1,10 @@
 import type { PreTrainedTokenizer } from '@huggingface/transformers';
-import { renderToolAnswer, TOOL_CALL_OPEN, toTemplateJson, type ToolCall } from './tool-spec';
+import {
+  renderToolAnswer,
+  TOOL_CALL_OPEN,
+  toTemplateJson,
+  type ToolCall,
+} from '../catalog/tool-spec';
 
 /**
  * The one place where a message becomes model input. Training data (scripts/prepare-training-data)

@@ -1,13 +1,13 @@
 import { LogitsProcessor, type PreTrainedTokenizer, type Tensor } from '@huggingface/transformers';
-import { throwIfAborted } from './errors';
-import { checkArguments, type ArgumentCheck } from './json-schema';
+import { throwIfAborted } from '../shared/errors';
+import { checkArguments, type ArgumentCheck } from '../catalog/json-schema';
 import { ToolCallGrammar, type ToolCallState } from './tool-call-grammar';
 import { tokenTable, type TokenTable } from './token-bytes';
-import type { ToolCall, ToolSpec } from './tool-spec';
+import type { ToolCall, ToolSpec } from '../catalog/tool-spec';
 
 /**
  * Schema-constrained greedy decoding of one `<tool_call>` block: at every step the model's
- * highest-logit token whose bytes keep the call grammatical (src/core/tool-call-grammar.ts).
+ * highest-logit token whose bytes keep the call grammatical (src/decoding/tool-call-grammar.ts).
  * Only the best few tokens are tried (a partial selection of the top 64; a full sort only when
  * none of those fits), so a step costs one pass over the logits instead of masking 151k tokens.
  * Because every grammar state can still be completed, the search never gets stuck, and the

@@ -1,5 +1,5 @@
 import type { PreTrainedTokenizer } from '@huggingface/transformers';
-import { ModelLoadError } from './errors';
+import { ModelLoadError } from '../shared/errors';
 import { IM_END_TOKEN_ID } from './prompt';
 import { isNode, modelRoot, readModelText } from './runtime';
 

@@ -1,4 +1,4 @@
-import type { ToolArguments } from './tool-spec';
+import type { ToolArguments } from '../catalog/tool-spec';
 
 /**
  * What the engine returns for one message, and how a distribution over intents becomes a route
