@@ -1,10 +1,10 @@
 import { defineConfig } from 'vitest/config';
 
 /**
- * Test layers (see DEVELOPERS practices): unit = pure functions; cli = the `fenliu` command spawned
- * on fixture files; model = the committed demo model
- * in Node; pipeline = Python training/export and cross-runtime parity; e2e = Playwright on the
- * built demo in Debian's Chromium.
+ * Test layers (see DEVELOPERS practices): unit = pure functions; cli = the `fenliu` CLI's
+ * `main()` in-process on fixture files, plus one spawn of the real binary per command; model =
+ * the committed demo model in Node; pipeline = Python training/export and cross-runtime parity;
+ * e2e = Playwright on the built demo in Debian's Chromium.
  */
 export default defineConfig({
   test: {

@@ -5,6 +5,7 @@
  *   npx fenliu eval --model public/models/fenliu-demo --data data/demo/test.jsonl
  *   npx fenliu calibrate --model public/models/fenliu-demo --data valid.jsonl --write
  */
+import { processEnvironment } from './context';
 import { main } from './main';
 
 const controller = new AbortController();
@@ -13,4 +14,4 @@ process.once('SIGINT', () => {
   controller.abort();
   process.once('SIGINT', () => process.exit(130));
 });
-process.exitCode = await main(process.argv.slice(2), controller.signal);
+process.exitCode = await main(process.argv.slice(2), processEnvironment(controller.signal));

@@ -3,7 +3,7 @@
  * in Node with onnxruntime-node. `main` returns the exit code; the entry point sets it.
  */
 import { AbortError, DataValidationError, FenliuError, errorMessage } from '../shared/errors';
-import type { CommandContext } from './context';
+import type { CliEnvironment, CommandContext } from './context';
 import { CliError, USAGE, UsageError, type CommandName } from './options';
 
 type Command = (args: string[], context: CommandContext) => Promise<number>;
@@ -21,18 +21,21 @@ function isCommand(name: string): name is CommandName {
 }
 
 /**
- * Runs one command line (without `node` and the script). Errors become one message on stderr:
- * `FenliuError`s and unreadable files exit 1, usage mistakes 2, Ctrl-C 130; no stack traces
- * unless `FENLIU_DEBUG=1`.
+ * Runs one command line (without `node` and the script) and returns its exit code. Errors become
+ * one message on stderr: `FenliuError`s and unreadable files exit 1, usage mistakes 2, Ctrl-C 130;
+ * no stack traces unless `FENLIU_DEBUG=1`. It reads nothing from `process`: streams, directory,
+ * environment and signal come in `environment`, so tests call it in-process.
  *
  * @example
- * process.exitCode = await main(['classify', '取消我的订阅']);
+ * process.exitCode = await main(['classify', '取消我的订阅'], processEnvironment(signal));
  */
-export async function main(argv: string[], signal: AbortSignal): Promise<number> {
+export async function main(argv: readonly string[], environment: CliEnvironment): Promise<number> {
+  const { stdout, stderr, cwd, signal } = environment;
   const context: CommandContext = {
-    out: (line) => process.stdout.write(`${line}\n`),
-    err: (line) => process.stderr.write(`${line}\n`),
-    stderr: process.stderr,
+    out: (line) => stdout.write(`${line}\n`),
+    err: (line) => stderr.write(`${line}\n`),
+    stderr,
+    cwd,
     signal,
   };
   const [name, ...args] = argv;
@@ -53,12 +56,17 @@ export async function main(argv: string[], signal: AbortSignal): Promise<number>
     const command = await COMMANDS[name]();
     return await command(args, context);
   } catch (error) {
-    return report(error, name, context);
+    return report(error, name, context, environment.env.FENLIU_DEBUG === '1');
   }
 }
 
-function report(error: unknown, command: CommandName, context: CommandContext): number {
-  if (process.env.FENLIU_DEBUG === '1' && error instanceof Error) context.err(String(error.stack));
+function report(
+  error: unknown,
+  command: CommandName,
+  context: CommandContext,
+  debug: boolean,
+): number {
+  if (debug && error instanceof Error) context.err(String(error.stack));
   const prefix = `fenliu ${command}:`;
   if (error instanceof UsageError) {
     context.err(`${prefix} ${error.message}\nRun \`fenliu ${command} --help\` for usage.`);

@@ -31,11 +31,13 @@ export interface ModelFolder {
 /**
  * Points the runtime at the folder's parent and reads its model card. Throws `CliError` when the
  * folder does not exist and `ModelLoadError` when its `fenliu.json` is missing or invalid.
+ * A relative `dir` is resolved from `cwd`.
  */
 export async function openModelFolder(
   dir: string | undefined,
+  cwd: string,
 ): Promise<{ folder: ModelFolder; card: ModelCard }> {
-  const path = resolve(dir ?? DEFAULT_MODEL_DIR);
+  const path = resolve(cwd, dir ?? DEFAULT_MODEL_DIR);
   if (!existsSync(path) || !statSync(path).isDirectory()) {
     throw new CliError(`--model ${dir ?? path}: no such folder`);
   }
@@ -45,15 +47,19 @@ export async function openModelFolder(
 }
 
 /**
- * The calibration named by `--calibration`: `undefined` (flag absent: the classifier reads the
- * folder's `calibration.json` if any), `null` for `none`, or the validated file.
+ * The calibration named by `--calibration` (relative to `cwd`): `undefined` (flag absent: the
+ * classifier reads the folder's `calibration.json` if any), `null` for `none`, or the validated
+ * file.
  */
-export function readCalibrationFlag(value: string | undefined): Calibration | null | undefined {
+export function readCalibrationFlag(
+  value: string | undefined,
+  cwd: string,
+): Calibration | null | undefined {
   if (value === undefined) return undefined;
   if (value === 'none') return null;
   let parsed: unknown;
   try {
-    parsed = JSON.parse(readText(value, '--calibration'));
+    parsed = JSON.parse(readText(value, '--calibration', cwd));
   } catch (error) {
     if (error instanceof CliError) throw error;
     throw new ModelLoadError('model-folder-invalid', `${value} is not valid JSON`, {
@@ -82,14 +88,17 @@ export function loadClassifier(
   });
 }
 
-/** Reads and parses a labelled data file; bad rows throw `DataValidationError` (file:line). */
-export function readDataFile(path: string): LabelledExample[] {
-  return parseDataset(readText(path, '--data'), path);
+/**
+ * Reads and parses a labelled data file (relative to `cwd`); bad rows throw `DataValidationError`
+ * with `file:line`, the file named as given.
+ */
+export function readDataFile(path: string, cwd: string): LabelledExample[] {
+  return parseDataset(readText(path, '--data', cwd), path);
 }
 
-function readText(path: string, flag: string): string {
+function readText(path: string, flag: string, cwd: string): string {
   try {
-    return readFileSync(path, 'utf8');
+    return readFileSync(resolve(cwd, path), 'utf8');
   } catch (error) {
     throw new CliError(`${flag} ${path}: cannot read (${errorMessage(error)})`, { cause: error });
   }
@@ -98,5 +107,5 @@ function readText(path: string, flag: string): string {
 /** The folder's `calibration.json`, validated, or null when it has none. */
 export function readCalibrationIfPresent(folder: ModelFolder): Calibration | null {
   const path = join(folder.path, 'calibration.json');
-  return existsSync(path) ? (readCalibrationFlag(path) ?? null) : null;
+  return existsSync(path) ? (readCalibrationFlag(path, folder.path) ?? null) : null;
 }

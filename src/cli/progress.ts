@@ -1,11 +1,5 @@
 /** A progress bar for long runs, written to stderr so stdout stays clean for tables and JSON. */
-
-/** The part of a stream the bar writes to (`process.stderr` in the CLI). */
-export interface ProgressStream {
-  write(text: string): boolean;
-  isTTY?: boolean;
-  columns?: number;
-}
+import type { OutputStream } from './context';
 
 /**
  * On a terminal, one line redrawn in place (at most every 100 ms): bar, count, percentage, rate
@@ -24,7 +18,7 @@ export class ProgressBar {
   private drawn = false;
 
   constructor(
-    private readonly stream: ProgressStream,
+    private readonly stream: OutputStream,
     private readonly label: string,
   ) {}
 

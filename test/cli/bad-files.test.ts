@@ -1,27 +1,38 @@
 import { AutoTokenizer } from '@huggingface/transformers';
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { DEMO_MODEL_ID, PUBLIC_MODELS, REPO_ROOT } from '../../scripts/lib/paths';
+import { DEMO_MODEL_ID, PUBLIC_MODELS } from '../../scripts/lib/paths';
 import { ModelLoadError } from '../../src/shared/errors';
 import { checkTokenizerMatchesModel, onnxFramingProblem } from '../../src/engine/model-checks';
 import { configureRuntime } from '../../src/engine/runtime';
 import {
   BAD_FOLDER_CASES,
   buildBadFolder,
-  classifyWithCli,
   cliProblems,
   loadBadFolder,
-} from '../support/bad-files';
+} from '../../scripts/lib/bad-files';
+import { fenliu } from './fenliu-cli';
 
 /**
- * Issue 7's bad files: broken copies of the demo model folder (test/support/bad-files.ts, the
+ * Issue 7's bad files: broken copies of the demo model folder (scripts/lib/bad-files.ts, the
  * table the reliability report lists) fail with a typed ModelLoadError and a fix-it message in
  * the engine, and `fenliu classify --model <broken copy>` prints that one line and exits 1; bad
- * data files are reported as file:line.
+ * data files are reported as file:line. The CLI runs in-process (`main()`, ./fenliu-cli.ts); the
+ * spawned binary is tested in fenliu.test.ts.
  */
+
+/** `fenliu classify 你好 --model <dir> [--dtype …]`, what the report's `classifyWithCli` spawns. */
+function classifyInProcess(dir: string, dtype?: string) {
+  return fenliu(
+    'classify',
+    '你好',
+    '--model',
+    dir,
+    ...(dtype === undefined ? [] : ['--dtype', dtype]),
+  );
+}
 
 const scratch = mkdtempSync(join(tmpdir(), 'fenliu-bad-files-'));
 afterAll(() => {
@@ -38,14 +49,14 @@ describe('broken model folders', () => {
       expect(engine.error).toBeInstanceOf(ModelLoadError);
       expect((engine.error as ModelLoadError).code).toBe(testCase.code);
 
-      const cli = classifyWithCli(dir, testCase.dtype);
+      const cli = await classifyInProcess(dir, testCase.dtype);
       expect(cliProblems(testCase, cli)).toEqual([]);
       expect(cli.status).toBe(1);
       expect(cli.stderr).not.toMatch(/\n\s+at /);
     },
   );
 
-  it('still loads an unbroken copy (the checks pass a good folder)', () => {
+  it('still loads an unbroken copy (the checks pass a good folder)', async () => {
     const dir = buildBadFolder(scratch, {
       id: 'unbroken',
       name: 'unbroken',
@@ -53,7 +64,7 @@ describe('broken model folders', () => {
       code: 'model-folder-invalid',
       message: /^$/,
     });
-    const cli = classifyWithCli(dir);
+    const cli = await classifyInProcess(dir);
     expect(cli.status).toBe(0);
     expect(cli.stdout).toMatch(/^intent {6}\S+ \(\w+\)$/m);
   });
@@ -81,15 +92,7 @@ describe('broken model folders', () => {
 });
 
 describe('bad data files in the CLI', () => {
-  function fenliu(...args: string[]) {
-    return spawnSync(process.execPath, ['bin/fenliu.js', ...args], {
-      cwd: REPO_ROOT,
-      encoding: 'utf8',
-      env: { ...process.env, FENLIU_DEBUG: '' },
-    });
-  }
-
-  it('calibrate reports malformed rows as file:line and writes nothing', () => {
+  it('calibrate reports malformed rows as file:line and writes nothing', async () => {
     const file = join(scratch, 'malformed.jsonl');
     writeFileSync(
       file,
@@ -102,7 +105,7 @@ describe('bad data files in the CLI', () => {
       ].join('\n'),
     );
     const out = join(scratch, 'calibration.json');
-    const run = fenliu('calibrate', '--data', file, '--out', out);
+    const run = await fenliu('calibrate', '--data', file, '--out', out);
     expect(run.status).toBe(1);
     expect(run.stdout).toBe('');
     const lines = run.stderr.trim().split('\n');
@@ -113,7 +116,7 @@ describe('bad data files in the CLI', () => {
     expect(run.stderr).not.toMatch(/\n\s+at /);
   });
 
-  it('eval reports a ShareGPT file with malformed conversations', () => {
+  it('eval reports a ShareGPT file with malformed conversations', async () => {
     const file = join(scratch, 'malformed.sharegpt.json');
     writeFileSync(
       file,
@@ -132,7 +135,7 @@ describe('bad data files in the CLI', () => {
         2,
       ),
     );
-    const run = fenliu('eval', '--data', file, '--out', join(scratch, 'eval'));
+    const run = await fenliu('eval', '--data', file, '--out', join(scratch, 'eval'));
     expect(run.status).toBe(1);
     const lines = run.stderr.trim().split('\n');
     expect(lines[0]).toBe('fenliu eval: 2 bad row(s)');

@@ -1,4 +1,3 @@
-import { spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,6 +8,13 @@ import {
   type Classification,
 } from '../../src/engine/classification';
 import { DEMO_MODEL_ID, PUBLIC_MODELS, REPO_ROOT } from '../../scripts/lib/paths';
+import { USAGE } from '../../src/cli/options';
+import { fenliu, fenliuWith, spawnFenliu } from './fenliu-cli';
+
+/**
+ * `fenliu` on fixture files. Most tests call `main()` in-process (./fenliu-cli.ts); one test per
+ * command, and one for the usage text, spawns `bin/fenliu.js` to prove the binary works end to end.
+ */
 
 const MODEL = join('public', 'models', DEMO_MODEL_ID);
 const FIXTURES = join('test', 'fixtures', 'cli');
@@ -34,15 +40,9 @@ afterAll(() => {
   rmSync(scratch, { recursive: true, force: true });
 });
 
-/** Spawns `bin/fenliu.js` (the file `npx fenliu` runs) from the repository root. */
-function fenliu(...args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const result = spawnSync(process.execPath, ['bin/fenliu.js', ...args], {
-    cwd: REPO_ROOT,
-    encoding: 'utf8',
-    env: { ...process.env, FENLIU_DEBUG: '' },
-    maxBuffer: 64 * 1024 * 1024,
-  });
-  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+/** `eval` of the fixture rows in batches of 8: both eval runs, so their figures compare. */
+function evalInBatches(model: string, out: string): string[] {
+  return ['eval', '--model', model, '--data', EVAL_DATA, '--out', out, '--batch-size', '8'];
 }
 
 function readJson(path: string): unknown {
@@ -70,10 +70,40 @@ interface EvalJson {
   mistakes: { file: string; line: number; expected: string; predicted: string }[];
 }
 
+describe('fenliu', () => {
+  it('prints the usage and exits 2 without a command (spawned binary)', () => {
+    const { status, stdout, stderr } = spawnFenliu();
+    expect(status).toBe(2);
+    expect(stdout).toBe(`${USAGE.main}\n`);
+    expect(stderr).toBe('');
+  });
+
+  it('takes its directory, environment and Ctrl-C signal from the caller', async () => {
+    // Relative paths resolve from the given directory, not the process's.
+    const fixtures = join(REPO_ROOT, FIXTURES);
+    const moved = await fenliuWith({ cwd: fixtures }, 'eval', '--data', 'bad-rows.jsonl');
+    expect(moved.status).toBe(1);
+    expect(moved.stderr).toMatch(/^fenliu eval: 2 bad row\(s\)\nbad-rows\.jsonl:3: /);
+    const debug = await fenliuWith({ env: { FENLIU_DEBUG: '1' } }, 'eval');
+    expect(debug.status).toBe(2);
+    expect(debug.stderr).toMatch(/^UsageError: --data is required\n\s+at /);
+    const controller = new AbortController();
+    controller.abort();
+    const stopped = await fenliuWith({ signal: controller.signal }, 'classify', '你好');
+    expect(stopped).toEqual({ status: 130, stdout: '', stderr: 'fenliu classify: interrupted\n' });
+  });
+});
+
 describe('fenliu classify', () => {
-  it('prints the intent, route, confidence, margin and top 3', () => {
-    const { status, stdout } = fenliu('classify', '修改我的收货地址', '--model', MODEL);
+  it('prints the intent, route, confidence, margin and top 3 (spawned binary)', () => {
+    const { status, stdout, stderr } = spawnFenliu(
+      'classify',
+      '修改我的收货地址',
+      '--model',
+      MODEL,
+    );
     expect(status).toBe(0);
+    expect(stderr).toBe(`model ${DEMO_MODEL_ID} (int8, cpu, calibrated)\n`);
     expect(stdout).toContain('intent      修改信息 (update_info)');
     expect(stdout).toMatch(/^route {7}intent$/m);
     expect(stdout).toMatch(/^confidence {2}0\.\d{3}$/m);
@@ -82,8 +112,8 @@ describe('fenliu classify', () => {
     expect(stdout).toMatch(/^3 {2}\S+/m);
   });
 
-  it('prints JSON with the whole distribution', () => {
-    const { status, stdout } = fenliu(
+  it('prints JSON with the whole distribution', async () => {
+    const { status, stdout } = await fenliu(
       'classify',
       '取消我的订阅',
       '--json',
@@ -109,18 +139,10 @@ describe('fenliu classify', () => {
 describe('fenliu eval', () => {
   const out = join(scratch, 'eval');
 
-  it('prints the scores and writes eval.json, confusion.svg and reliability.svg', () => {
+  it('prints the scores and writes eval.json, confusion.svg and reliability.svg (spawned binary)', () => {
     // Without the demo folder's calibration.json: the raw model, compared with below.
-    const { status, stdout, stderr } = fenliu(
-      'eval',
-      '--model',
-      MODEL,
-      '--data',
-      EVAL_DATA,
-      '--out',
-      out,
-      '--batch-size',
-      '8',
+    const { status, stdout, stderr } = spawnFenliu(
+      ...evalInBatches(MODEL, out),
       '--calibration',
       'none',
     );
@@ -181,9 +203,15 @@ describe('fenliu eval', () => {
     expect(reliability).toContain(`fenliu-demo · eval.jsonl · ECE ${report.ece.toFixed(3)}`);
   });
 
-  it('reports bad rows as file:line and exits 1 before loading the model', () => {
+  it('reports bad rows as file:line and exits 1 before loading the model', async () => {
     const bad = join(FIXTURES, 'bad-rows.jsonl');
-    const { status, stdout, stderr } = fenliu('eval', '--data', bad, '--out', join(scratch, 'x'));
+    const { status, stdout, stderr } = await fenliu(
+      'eval',
+      '--data',
+      bad,
+      '--out',
+      join(scratch, 'x'),
+    );
     expect(status).toBe(1);
     expect(stdout).toBe('');
     const lines = stderr.trim().split('\n');
@@ -194,9 +222,9 @@ describe('fenliu eval', () => {
     expect(existsSync(join(scratch, 'x'))).toBe(false);
   });
 
-  it("reports labels outside the model's intents as file:line", () => {
+  it("reports labels outside the model's intents as file:line", async () => {
     const file = join(FIXTURES, 'unknown-label.jsonl');
-    const { status, stderr } = fenliu('eval', '--data', file);
+    const { status, stderr } = await fenliu('eval', '--data', file);
     expect(status).toBe(1);
     // Line 3 is labelled with the fallback intent's id, which is accepted.
     expect(stderr.trim().split('\n')).toEqual([
@@ -205,20 +233,20 @@ describe('fenliu eval', () => {
     ]);
   });
 
-  it('exits 2 with a hint on usage mistakes and 1 on a missing model folder', () => {
-    const noData = fenliu('eval');
+  it('exits 2 with a hint on usage mistakes and 1 on a missing model folder', async () => {
+    const noData = await fenliu('eval');
     expect(noData.status).toBe(2);
     expect(noData.stderr).toBe(
       'fenliu eval: --data is required\nRun `fenliu eval --help` for usage.\n',
     );
-    const unknown = fenliu('eval', '--data', EVAL_DATA, '--bogus');
+    const unknown = await fenliu('eval', '--data', EVAL_DATA, '--bogus');
     expect(unknown.status).toBe(2);
     expect(unknown.stderr).toContain("Unknown option '--bogus'");
-    const missing = fenliu('eval', '--data', EVAL_DATA, '--model', 'no/such/model');
+    const missing = await fenliu('eval', '--data', EVAL_DATA, '--model', 'no/such/model');
     expect(missing.status).toBe(1);
     expect(missing.stderr).toBe('fenliu eval: --model no/such/model: no such folder\n');
-    expect(fenliu('frobnicate').status).toBe(2);
-    const help = fenliu('--help');
+    expect((await fenliu('frobnicate')).status).toBe(2);
+    const help = await fenliu('--help');
     expect(help.status).toBe(0);
     expect(help.stdout).toContain('fenliu calibrate --data FILE');
   });
@@ -229,8 +257,8 @@ describe('fenliu calibrate', () => {
   const folder = join(scratch, 'models', DEMO_MODEL_ID);
   cpSync(join(PUBLIC_MODELS, DEMO_MODEL_ID), folder, { recursive: true, dereference: true });
 
-  it('fits on a ShareGPT validation file, prints ECE before and after, writes calibration.json', () => {
-    const { status, stdout, stderr } = fenliu(
+  it('fits on a ShareGPT validation file, prints ECE before and after, writes calibration.json (spawned binary)', () => {
+    const { status, stdout, stderr } = spawnFenliu(
       'calibrate',
       '--model',
       folder,
@@ -265,20 +293,10 @@ describe('fenliu calibrate', () => {
     );
   });
 
-  it('is picked up from the model folder by eval, which reports ECE before and after', () => {
+  it('is picked up from the model folder by eval, which reports ECE before and after', async () => {
     const calibration = readJson(join(folder, 'calibration.json')) as Calibration;
     const out = join(scratch, 'eval-calibrated');
-    const { status, stdout } = fenliu(
-      'eval',
-      '--model',
-      folder,
-      '--data',
-      EVAL_DATA,
-      '--out',
-      out,
-      '--batch-size',
-      '8',
-    );
+    const { status, stdout } = await fenliu(...evalInBatches(folder, out));
     expect(status).toBe(0);
     expect(stdout).toMatch(/^ECE \d\.\d{3} \(uncalibrated \d\.\d{3}\)$/m);
     const report = readJson(join(out, 'eval.json')) as EvalJson;
@@ -289,7 +307,7 @@ describe('fenliu calibrate', () => {
     expect(report.routes.intent + report.routes.out_of_scope + report.routes.escalate).toBe(24);
   });
 
-  it('routes low confidence out of scope, with the reason, under a calibration file', () => {
+  it('routes low confidence out of scope, with the reason, under a calibration file', async () => {
     // Temperature 100 flattens the distribution far below the 0.5 out-of-scope threshold.
     const flat: Calibration = {
       format: 1,
@@ -299,7 +317,7 @@ describe('fenliu calibrate', () => {
     };
     const path = join(scratch, 'flat.json');
     writeFileSync(path, JSON.stringify(flat));
-    const { status, stdout } = fenliu(
+    const { status, stdout } = await fenliu(
       'classify',
       '修改我的收货地址',
       '--json',
@@ -320,10 +338,10 @@ describe('fenliu calibrate', () => {
     );
   });
 
-  it('rejects an invalid calibration file with one line and exit 1', () => {
+  it('rejects an invalid calibration file with one line and exit 1', async () => {
     const path = join(scratch, 'broken.json');
     writeFileSync(path, JSON.stringify({ format: 1, temperature: -1 }));
-    const { status, stderr } = fenliu('classify', '你好', '--calibration', path);
+    const { status, stderr } = await fenliu('classify', '你好', '--calibration', path);
     expect(status).toBe(1);
     expect(stderr).toMatch(
       new RegExp(`^fenliu classify: ${path}: "temperature" must be a positive number; `),

@@ -1,5 +1,5 @@
 import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { applyCalibration, fitCalibration, type FitReport } from '../../evaluation/calibration-fit';
 import type { Calibration, Classification } from '../../engine/classification';
 import { expectedIntents } from '../../evaluation/evaluate';
@@ -42,8 +42,8 @@ export async function calibrateCommand(args: string[], context: CommandContext):
   const targetPrecision = fractionFlag(values['target-precision'], 'target-precision', 0.95);
   const priorRows = integerFlag(values['prior-rows'], 'prior-rows', 20);
   const batchSize = integerFlag(values['batch-size'], 'batch-size', 8);
-  const examples = readDataFile(dataFile);
-  const { folder, card } = await openModelFolder(values.model);
+  const examples = readDataFile(dataFile, context.cwd);
+  const { folder, card } = await openModelFolder(values.model, context.cwd);
   const expected = expectedIntents(examples, card.intents);
 
   // The fit needs the raw model: temperature 1 and no thresholds.
@@ -109,7 +109,7 @@ export async function calibrateCommand(args: string[], context: CommandContext):
   const target = values.write ? join(folder.path, 'calibration.json') : values.out;
   if (target !== undefined) {
     try {
-      writeFileSync(target, JSON.stringify(calibration, null, 2) + '\n');
+      writeFileSync(resolve(context.cwd, target), JSON.stringify(calibration, null, 2) + '\n');
     } catch (error) {
       throw new CliError(`cannot write ${target}`, { cause: error });
     }

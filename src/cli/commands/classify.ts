@@ -17,8 +17,8 @@ export async function classifyCommand(args: string[], context: CommandContext): 
     true,
   );
   if (positionals.length === 0) throw new UsageError('give the message to classify, in quotes');
-  const calibration = readCalibrationFlag(values.calibration);
-  const { folder } = await openModelFolder(values.model);
+  const calibration = readCalibrationFlag(values.calibration, context.cwd);
+  const { folder } = await openModelFolder(values.model, context.cwd);
   const classifier = await loadClassifier(folder, {
     dtype: values.dtype,
     calibration,

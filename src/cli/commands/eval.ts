@@ -1,5 +1,5 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { confusionMatrixSvg, reliabilityDiagramSvg } from '../../evaluation/charts';
 import { evaluate, expectedIntents, type Evaluation } from '../../evaluation/evaluate';
 import { sameToolCall, type ToolCallMetrics } from '../../evaluation/metrics';
@@ -34,9 +34,9 @@ export async function evalCommand(args: string[], context: CommandContext): Prom
   const dataFile = requiredFlag(values.data, 'data');
   const outDir = values.out;
   const batchSize = integerFlag(values['batch-size'], 'batch-size', 1);
-  const flagged = readCalibrationFlag(values.calibration);
-  const examples = readDataFile(dataFile);
-  const { folder, card } = await openModelFolder(values.model);
+  const flagged = readCalibrationFlag(values.calibration, context.cwd);
+  const examples = readDataFile(dataFile, context.cwd);
+  const { folder, card } = await openModelFolder(values.model, context.cwd);
   // Labels are checked against the card before the model loads: a typo fails in milliseconds.
   expectedIntents(examples, card.intents);
   const calibration = flagged === undefined ? readCalibrationIfPresent(folder) : flagged;
@@ -121,11 +121,12 @@ export async function evalCommand(args: string[], context: CommandContext): Prom
     confusion: join(outDir, 'confusion.svg'),
     reliability: join(outDir, 'reliability.svg'),
   };
+  const at = (path: string) => resolve(context.cwd, path);
   try {
-    mkdirSync(outDir, { recursive: true });
-    writeFileSync(files.json, JSON.stringify(report, null, 2) + '\n');
-    writeFileSync(files.confusion, confusionMatrixSvg(metrics.confusion, { title }));
-    writeFileSync(files.reliability, reliabilityDiagramSvg(metrics.calibration, { title }));
+    mkdirSync(at(outDir), { recursive: true });
+    writeFileSync(at(files.json), JSON.stringify(report, null, 2) + '\n');
+    writeFileSync(at(files.confusion), confusionMatrixSvg(metrics.confusion, { title }));
+    writeFileSync(at(files.reliability), reliabilityDiagramSvg(metrics.calibration, { title }));
   } catch (error) {
     throw new CliError(`--out ${outDir}: cannot write the results`, { cause: error });
   }
