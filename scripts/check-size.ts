@@ -12,7 +12,7 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { REPO_ROOT } from './lib/paths';
+import { ARTIFACTS, REPO_ROOT } from './lib/paths';
 
 const DIST = join(REPO_ROOT, 'dist');
 const KB = 1000;
@@ -117,11 +117,8 @@ for (const row of rows) {
     `${pad(row.what, 28)}${pad(String(row.bytes), 10)}${pad(String(row.gzip), 10)}${pad(budget, 10)}${row.ok ? 'yes' : 'NO'}`,
   );
 }
-mkdirSync(join(REPO_ROOT, 'test-results'), { recursive: true });
-writeFileSync(
-  join(REPO_ROOT, 'test-results', 'size.json'),
-  `${JSON.stringify({ rows, problems }, null, 2)}\n`,
-);
+mkdirSync(ARTIFACTS, { recursive: true });
+writeFileSync(join(ARTIFACTS, 'size.json'), `${JSON.stringify({ rows, problems }, null, 2)}\n`);
 if (problems.length > 0) {
   console.error(`\nsize check failed:\n- ${problems.join('\n- ')}`);
   process.exit(1);

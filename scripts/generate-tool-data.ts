@@ -17,7 +17,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { parseArgs } from 'node:util';
 import { parseDataset } from '../src/dataset/dataset';
-import { toTemplateJson } from '../src/catalog/tool-spec';
+import { toTemplateJson } from '../src/catalog/chat-template';
 import { readCatalog } from './lib/data-files';
 import { DEMO_DATA, REPO_ROOT } from './lib/paths';
 import { annotateRow, generateToolData } from './lib/tool-data';

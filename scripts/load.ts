@@ -13,7 +13,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { formatTable } from '../src/cli/table';
-import { serveDemo } from '../test/support/browser';
+import { serveDemo } from './lib/browser';
 import { REPO_ROOT } from './lib/paths';
 import { runWidgetLoad, type LoadRun, type MemoryPoint } from './lib/widget-load';
 

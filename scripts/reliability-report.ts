@@ -1,11 +1,11 @@
 /**
  * Writes docs/reliability.md and docs/reliability.json (issue 7): runs every Node case itself —
- * the bad-input table (test/support/bad-inputs.ts), random strings, the broken model folders
- * (test/support/bad-files.ts) in the engine and the CLI — and adds the soak figures
+ * the bad-input table (scripts/lib/bad-inputs.ts), random strings, the broken model folders
+ * (scripts/lib/bad-files.ts) in the engine and the CLI — and adds the soak figures
  * (bench/reliability/soak.json, from `npm run soak`), the production audit
  * (bench/reliability/audit.json, from `npm run audit:prod`), the widget load figures
  * (bench/reliability/load.json, from `npm run load`) and the browser cases the e2e tests write to
- * test-results/reliability-e2e/*.json (one file per test file, see test/support/reliability-log.ts),
+ * test-results/reliability-e2e/*.json (one file per test file, see scripts/lib/reliability-log.ts),
  * when present.
  *
  *   npm run reliability    # about a minute; exits 1 when a case fails (known gaps excepted)
@@ -17,17 +17,17 @@ import { join, relative } from 'node:path';
 import { IntentClassifier, MAX_INPUT_CHARS, prepareMessage } from '../src/engine/classifier';
 import { InputError } from '../src/shared/errors';
 import { configureRuntime } from '../src/engine/runtime';
-import { BAD_FOLDER_CASES, runBadFolderCase } from '../test/support/bad-files';
+import type { AuditReport } from './audit';
+import { BAD_FOLDER_CASES, runBadFolderCase } from './lib/bad-files';
 import {
   BAD_INPUT_CASES,
   classificationProblems,
   randomMessage,
   runBadInputCase,
   type CaseOutcome,
-} from '../test/support/bad-inputs';
-import { RELIABILITY_E2E_DIR } from '../test/support/reliability-log';
-import type { AuditReport } from './audit';
+} from './lib/bad-inputs';
 import { DEMO_MODEL_ID, PUBLIC_MODELS, REPO_ROOT } from './lib/paths';
+import { RELIABILITY_E2E_DIR } from './lib/reliability-log';
 import { writeFormatted } from './lib/write-formatted';
 import type { LoadReport } from './load';
 import type { SoakReport } from './soak';

@@ -22,7 +22,7 @@ import { parseDataset, seededRandom } from '../src/dataset/dataset';
 import { percentile } from '../src/evaluation/metrics';
 import { configureRuntime } from '../src/engine/runtime';
 import { formatTable } from '../src/cli/table';
-import { BAD_INPUT_CASES } from '../test/support/bad-inputs';
+import { BAD_INPUT_CASES } from './lib/bad-inputs';
 import { DEMO_DATA, DEMO_MODEL_ID, PUBLIC_MODELS, REPO_ROOT } from './lib/paths';
 
 export const SOAK_JSON = join(REPO_ROOT, 'bench', 'reliability', 'soak.json');

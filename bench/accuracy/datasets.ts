@@ -4,7 +4,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { validateCatalog, type Catalog } from '../../src/catalog/catalog';
+import { validateCatalog } from '../../src/catalog/catalog';
+import type { Catalog } from '../../src/catalog/types';
 import { parseDataset } from '../../src/dataset/dataset';
 
 /** A labelled message as the bench uses it (no file/line bookkeeping). */

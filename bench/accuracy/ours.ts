@@ -7,7 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { getPriority } from 'node:os';
 import { join } from 'node:path';
-import type { Catalog } from '../../src/catalog/catalog';
+import type { Catalog } from '../../src/catalog/types';
 import { IntentClassifier } from '../../src/engine/classifier';
 import { configureRuntime } from '../../src/engine/runtime';
 import {

@@ -3,7 +3,7 @@
  * dataset labels become catalog intent ids (`intentIdFor`), and a system that declines (nlp.js
  * `None`, or a confidence under a threshold) answers the catalog's fallback intent.
  */
-import type { Catalog } from '../../src/catalog/catalog';
+import type { Catalog } from '../../src/catalog/types';
 import {
   computeMetrics,
   percentile,

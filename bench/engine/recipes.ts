@@ -7,7 +7,7 @@ import {
   type PreTrainedTokenizer,
 } from '@huggingface/transformers';
 import { IntentClassifier, type Device } from '../../src/engine/classifier';
-import type { Catalog } from '../../src/catalog/catalog';
+import type { Catalog } from '../../src/catalog/types';
 import { encodeAnswer, encodePrompt } from '../../src/engine/prompt';
 import { buildZeroShotSystemPrompt } from '../../src/engine/zero-shot';
 
@@ -98,7 +98,29 @@ function summarise(
   };
 }
 
-async function runNaive(
+/**
+ * Runs `classify` on each message in turn, as in a chat, timing each call (parsing included), and
+ * sums the suite up.
+ */
+async function timeSuite(
+  recipe: SuiteResult['recipe'],
+  messages: readonly LabelledMessage[],
+  classify: (text: string) => Promise<{ label: string | null; tokens: number }>,
+): Promise<SuiteResult> {
+  const times: number[] = [];
+  const tokens: number[] = [];
+  const predictions: (string | null)[] = [];
+  for (const { text } of messages) {
+    const started = performance.now();
+    const result = await classify(text);
+    times.push(performance.now() - started);
+    predictions.push(result.label);
+    tokens.push(result.tokens);
+  }
+  return summarise(recipe, times, tokens, predictions, messages);
+}
+
+function runNaive(
   model: PreTrainedModel,
   tokenizer: PreTrainedTokenizer,
   system: string | null,
@@ -106,11 +128,8 @@ async function runNaive(
   messages: readonly LabelledMessage[],
   maxNewTokens = 50,
 ): Promise<SuiteResult> {
-  const times: number[] = [];
-  const tokens: number[] = [];
-  const predictions: (string | null)[] = [];
-  for (const { text } of messages) {
-    const started = performance.now();
+  const recipe = maxNewTokens === 50 ? 'naive' : 'naive-stopped';
+  return timeSuite(recipe, messages, async (text) => {
     const prompt = encodePrompt(tokenizer, text, system);
     const inputs = new Tensor('int64', BigInt64Array.from(prompt.map(BigInt)), [1, prompt.length]);
     const output = (await model.generate({
@@ -121,35 +140,19 @@ async function runNaive(
     })) as Tensor;
     const sequence = Array.from(output.data as BigInt64Array, Number);
     const answer = tokenizer.decode(sequence.slice(prompt.length), { skip_special_tokens: true });
-    predictions.push(parseNaiveAnswer(answer, labels));
-    times.push(performance.now() - started);
-    tokens.push(sequence.length);
-  }
-  return summarise(
-    maxNewTokens === 50 ? 'naive' : 'naive-stopped',
-    times,
-    tokens,
-    predictions,
-    messages,
-  );
+    return { label: parseNaiveAnswer(answer, labels), tokens: sequence.length };
+  });
 }
 
-async function runEngine(
+function runEngine(
   classifier: IntentClassifier,
   messages: readonly LabelledMessage[],
 ): Promise<SuiteResult> {
-  const times: number[] = [];
-  const tokens: number[] = [];
-  const predictions: (string | null)[] = [];
-  for (const { text } of messages) {
-    const started = performance.now();
+  return timeSuite('engine', messages, async (text) => {
     const result = await classifier.classify(text);
-    times.push(performance.now() - started);
     // NOTE: the top label, before thresholds: the naive recipe has no thresholds to compare with.
-    predictions.push(result.top.label);
-    tokens.push(result.computedTokens + result.decodeSteps);
-  }
-  return summarise('engine', times, tokens, predictions, messages);
+    return { label: result.top.label, tokens: result.computedTokens + result.decodeSteps };
+  });
 }
 
 interface QwenConfig {

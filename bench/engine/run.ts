@@ -11,7 +11,7 @@ import type { ServerResponse } from 'node:http';
 import { join } from 'node:path';
 import { build, preview, type Plugin, type PreviewServer } from 'vite';
 import type { DataType } from '@huggingface/transformers';
-import { launchChromium } from '../../test/support/browser';
+import { launchChromium } from '../../scripts/lib/browser';
 import { parseDataset } from '../../src/dataset/dataset';
 import { errorMessage } from '../../src/shared/errors';
 import type { Device } from '../../src/engine/classifier';

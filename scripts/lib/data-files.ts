@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { relative } from 'node:path';
-import { validateCatalog, type Catalog } from '../../src/catalog/catalog';
+import { validateCatalog } from '../../src/catalog/catalog';
+import type { Catalog } from '../../src/catalog/types';
 import { checkLabels, parseDataset, type LabelledExample } from '../../src/dataset/dataset';
 import { REPO_ROOT } from './paths';
 

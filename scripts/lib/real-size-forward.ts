@@ -9,7 +9,7 @@ import { basename, dirname, extname, join, normalize } from 'node:path';
 import { AutoModelForCausalLM, Tensor, type DataType } from '@huggingface/transformers';
 import { encodePrompt } from '../../src/engine/prompt';
 import { configureRuntime } from '../../src/engine/runtime';
-import { launchChromium } from '../../test/support/browser';
+import { launchChromium } from './browser';
 import { REPO_ROOT } from './paths';
 import { loadQwen3Tokenizer } from './tokenizer';
 

@@ -4,8 +4,8 @@ import type { CDPSession, Page } from 'playwright-core';
 import { parseDataset } from '../../src/dataset/dataset';
 import { percentile } from '../../src/evaluation/metrics';
 import { strings } from '../../src/ui/i18n';
-import { ARTIFACTS, launchChromium, watchPage } from '../../test/support/browser';
-import { DEMO_DATA } from './paths';
+import { launchChromium, watchPage } from './browser';
+import { ARTIFACTS, DEMO_DATA } from './paths';
 
 /**
  * The widget under load: N distinct messages typed into the built demo's message box and sent

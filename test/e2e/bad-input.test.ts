@@ -5,21 +5,21 @@ import type { Page } from 'playwright-core';
 import type { Connect } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MAX_INPUT_CHARS } from '../../src/engine/classifier';
-import { BAD_FOLDER_CASES, buildBadFolder } from '../support/bad-files';
-import { BAD_INPUT_CASES } from '../support/bad-inputs';
+import { BAD_FOLDER_CASES, buildBadFolder } from '../../scripts/lib/bad-files';
+import { BAD_INPUT_CASES } from '../../scripts/lib/bad-inputs';
 import {
   launchChromium,
   serveDemo,
   watchPage,
   type Browser,
   type DemoServer,
-} from '../support/browser';
-import { reliabilityLog } from '../support/reliability-log';
+} from '../../scripts/lib/browser';
+import { reliabilityLog } from '../../scripts/lib/reliability-log';
 
 /**
  * Issue 7's bad input and bad files, in the built widget on real Chromium: every message of the
- * Node table (test/support/bad-inputs.ts) typed into the demo, and every broken model folder of
- * test/support/bad-files.ts served under /models/<case id>/ and opened with `?model=<case id>`.
+ * Node table (scripts/lib/bad-inputs.ts) typed into the demo, and every broken model folder of
+ * scripts/lib/bad-files.ts served under /models/<case id>/ and opened with `?model=<case id>`.
  */
 
 const LOAD_TIMEOUT = 240_000;

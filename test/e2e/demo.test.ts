@@ -1,18 +1,11 @@
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEMO_MODEL_ID, PUBLIC_MODELS } from '../../scripts/lib/paths';
+import { ARTIFACTS, DEMO_MODEL_ID, PUBLIC_MODELS } from '../../scripts/lib/paths';
 import { chooseDtype } from '../../src/engine/device';
 import type { ModelCard } from '../../src/engine/model-folder';
-import {
-  ARTIFACTS,
-  launchChromium,
-  lifecycleProblems,
-  recordStatuses,
-  serveDemo,
-  watchPage,
-  type DemoServer,
-} from '../support/browser';
+import { launchChromium, serveDemo, watchPage, type DemoServer } from '../../scripts/lib/browser';
+import { lifecycleProblems, recordStatuses } from '../support/widget';
 
 let server: DemoServer;
 beforeAll(async () => {

@@ -2,14 +2,14 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ARTIFACTS } from '../../scripts/lib/paths';
 import {
-  ARTIFACTS,
   launchChromium,
   serveDemo,
   watchPage,
   type Browser,
   type DemoServer,
-} from '../support/browser';
+} from '../../scripts/lib/browser';
 
 let server: DemoServer;
 let browser: Browser;

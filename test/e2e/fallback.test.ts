@@ -1,16 +1,10 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  ARTIFACTS,
-  launchChromium,
-  lifecycleProblems,
-  recordStatuses,
-  serveDemo,
-  watchPage,
-  type DemoServer,
-} from '../support/browser';
-import { reliabilityLog } from '../support/reliability-log';
+import { ARTIFACTS } from '../../scripts/lib/paths';
+import { launchChromium, serveDemo, watchPage, type DemoServer } from '../../scripts/lib/browser';
+import { reliabilityLog } from '../../scripts/lib/reliability-log';
+import { lifecycleProblems, recordStatuses } from '../support/widget';
 
 const record = reliabilityLog('fallback');
 

@@ -5,8 +5,8 @@ import type { Page } from 'playwright-core';
 import type { Connect } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT } from '../../scripts/lib/paths';
-import { launchChromium, serveDemo, watchPage, type DemoServer } from '../support/browser';
-import { reliabilityLog } from '../support/reliability-log';
+import { launchChromium, serveDemo, watchPage, type DemoServer } from '../../scripts/lib/browser';
+import { reliabilityLog } from '../../scripts/lib/reliability-log';
 
 /**
  * Faults at run time in the built demo, on real Chromium: a classifier worker that crashes or

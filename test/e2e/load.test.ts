@@ -4,8 +4,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO_DATA } from '../../scripts/lib/paths';
 import { runWidgetLoad, type LoadRun } from '../../scripts/lib/widget-load';
 import { validateCatalog } from '../../src/catalog/catalog';
-import { serveDemo, type DemoServer } from '../support/browser';
-import { reliabilityLog } from '../support/reliability-log';
+import { serveDemo, type DemoServer } from '../../scripts/lib/browser';
+import { reliabilityLog } from '../../scripts/lib/reliability-log';
 
 /**
  * Issue 7's load case in the browser: 1 000 distinct messages typed into the built demo (WASM)

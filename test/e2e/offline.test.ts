@@ -2,13 +2,8 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import {
-  ARTIFACTS,
-  launchChromium,
-  serveDemo,
-  watchPage,
-  type DemoServer,
-} from '../support/browser';
+import { ARTIFACTS } from '../../scripts/lib/paths';
+import { launchChromium, serveDemo, watchPage, type DemoServer } from '../../scripts/lib/browser';
 
 const LOAD_TIMEOUT = 240_000;
 

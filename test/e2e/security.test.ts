@@ -4,19 +4,18 @@ import { join } from 'node:path';
 import type { Locator, Page } from 'playwright-core';
 import type { Connect } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ARTIFACTS } from '../../scripts/lib/paths';
 import {
-  ARTIFACTS,
   launchChromium,
   serveDemo,
   watchPage,
   type Browser,
   type DemoServer,
   type PageWatch,
-  say,
-  waitIdle,
-} from '../support/browser';
+} from '../../scripts/lib/browser';
+import { reliabilityLog } from '../../scripts/lib/reliability-log';
+import { say, waitIdle } from '../support/widget';
 import { OK_REPLY, startOpenAiServer, type OpenAiTestServer } from '../support/openai-server';
-import { reliabilityLog } from '../support/reliability-log';
 
 /**
  * Security of the embedded widget on real Chromium with the real demo model:

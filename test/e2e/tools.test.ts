@@ -2,17 +2,16 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ARTIFACTS } from '../../scripts/lib/paths';
 import {
-  ARTIFACTS,
   launchChromium,
   serveDemo,
   watchPage,
   type Browser,
   type DemoServer,
-  say,
-  waitIdle,
-} from '../support/browser';
-import { reliabilityLog } from '../support/reliability-log';
+} from '../../scripts/lib/browser';
+import { reliabilityLog } from '../../scripts/lib/reliability-log';
+import { say, waitIdle } from '../support/widget';
 import {
   FAIL_500_MESSAGE,
   HTML_REPLY,

@@ -10,10 +10,10 @@ import {
   classificationProblems,
   randomMessage,
   runBadInputCase,
-} from '../support/bad-inputs';
+} from '../../scripts/lib/bad-inputs';
 
 /**
- * Issue 7's bad-input suite on the real engine in Node: every case of test/support/bad-inputs.ts
+ * Issue 7's bad-input suite on the real engine in Node: every case of scripts/lib/bad-inputs.ts
  * (the table the reliability report lists), what the input handling does to a message, and a
  * property-based run of thousands of random strings. Assertions hold for any competent demo
  * model: a catalog intent (or InputError) every time, never a particular label.

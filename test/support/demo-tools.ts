@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DEMO_DATA } from '../../scripts/lib/paths';
-import type { ToolSpec } from '../../src/catalog/tool-spec';
+import type { ToolSpec } from '../../src/catalog/types';
 
 /** The tools data/demo/catalog.json declares, as the tests read them. */
 export const demoTools = (

@@ -1,7 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CaseOutcome } from './bad-inputs';
-import { ARTIFACTS } from './browser';
+import { ARTIFACTS } from './paths';
 
 /** Where each e2e file writes the cases it tried, for `npm run reliability` (docs/reliability.md). */
 export const RELIABILITY_E2E_DIR = join(ARTIFACTS, 'reliability-e2e');

@@ -1,12 +1,12 @@
 import { spawnSync } from 'node:child_process';
 import { cpSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { DEMO_MODEL_ID, PUBLIC_MODELS, REPO_ROOT } from '../../scripts/lib/paths';
 import { IntentClassifier } from '../../src/engine/classifier';
 import { seededRandom } from '../../src/dataset/dataset';
 import { errorMessage, ModelLoadError } from '../../src/shared/errors';
 import { configureRuntime } from '../../src/engine/runtime';
 import type { CaseOutcome } from './bad-inputs';
+import { DEMO_MODEL_ID, PUBLIC_MODELS, REPO_ROOT } from './paths';
 
 /**
  * Broken model folders, each built from a copy of public/models/fenliu-demo, shared by
