@@ -11,9 +11,9 @@
  */
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
-import type { WebGpuFailure, WorkerFault } from '../workers/classifier.worker';
+import type { WebGpuFailure, WorkerFault } from './engine/worker-protocol';
 import { FenliuChat } from './embed/FenliuChat';
-import type { EscalationConfig } from './escalation/handler';
+import type { EscalationConfig } from './escalation/types';
 import { createDemoTools } from './tools/demo/tools';
 import { templateReply } from './tools/demo/replies';
 import { demoShopStore } from './tools/demo/store';

@@ -5,64 +5,20 @@
  */
 import { env, type DataType } from '@huggingface/transformers';
 import { expose } from 'comlink';
-import { IntentClassifier, type ModelReply, type ToolTurn } from '../src/engine/classifier';
+import { IntentClassifier } from '../src/engine/classifier';
 import type { Classification } from '../src/engine/classification';
-import {
-  chooseDevice,
-  chooseDtype,
-  type DeviceChoice,
-  type DevicePreference,
-} from '../src/engine/device';
+import { chooseDevice, chooseDtype, type DeviceChoice } from '../src/engine/device';
 import { errorMessage, FenliuError, ModelLoadError, serializeError } from '../src/shared/errors';
 import { DownloadProgress, type Backend, type ClassifierStatus } from '../src/engine/lifecycle';
 import { readModelCard } from '../src/engine/model-folder';
 import { configureRuntime } from '../src/engine/runtime';
 import { installErrorTransfer } from '../src/engine/worker-errors';
 import { DEFAULT_DOWNLOAD_STALL_MS } from '../src/engine/watched-fetch';
-
-/** Test switches that make the WebGPU path fail for real, so the fallback can be tested. */
-export type WebGpuFailure = 'fail-creation' | 'lose-device';
-
-/**
- * Test switches for the worker's supervision (src/ui/useClassifier.ts): on the first message
- * after loading, `crash` throws outside any call (as an engine abort or out-of-memory would) and
- * never answers; `hang` spins the thread forever, as a runaway computation would.
- */
-export type WorkerFault = 'crash' | 'hang';
-
-export interface WorkerLoadRequest {
-  /** Absolute URL of the folder that holds model folders (same origin as the page). */
-  modelBase: string;
-  modelId: string;
-  /** Absolute URL of the folder that holds onnxruntime-web's `.mjs`/`.wasm` files. */
-  ortBase: string;
-  device: DevicePreference;
-  /** A precision the model ships; default: the best one for the device (see `chooseDtype`). */
-  dtype?: string;
-  /**
-   * `fail-creation`: WebGPU session creation fails (no adapter for ORT);
-   * `lose-device`: the WebGPU device is destroyed after the first message. Tests only.
-   */
-  simulateWebGpuFailure?: WebGpuFailure;
-  /**
-   * Set when an earlier worker's WebGPU session creation failed (the reason, in words): this
-   * worker loads on WASM, continuing that worker's lifecycle (no new probe or download status).
-   */
-  fallbackFrom?: string;
-  /** transformers.js's own file cache (see `RuntimeOptions.browserCache`); default on. */
-  browserCache?: boolean;
-  /** Tests only: make this worker crash or hang on its first message (see `WorkerFault`). */
-  simulateFault?: WorkerFault;
-}
-
-/**
- * How `load` ended: with a final status, or asking for a fresh worker on WASM because WebGPU
- * session creation failed. NOTE: transformers.js chains every session creation in a worker
- * behind the previous one, so after one rejected creation all later ones reject with the same
- * error; only a new worker can create the WASM session.
- */
-export type LoadOutcome =
-  { kind: 'settled'; status: ClassifierStatus } | { kind: 'restart-on-wasm'; reason: string };
+import type {
+  ClassifierWorkerApi,
+  WorkerFault,
+  WorkerLoadRequest,
+} from '../src/engine/worker-protocol';
 
 /** The onnxruntime-web build transformers.js uses for WASM and WebGPU (see scripts/link-assets). */
 const ORT_WASM_BUILD = 'ort-wasm-simd-threaded.asyncify';
@@ -265,16 +221,9 @@ async function switchToWasm(reason: string): Promise<Loaded> {
   }
 }
 
-const api = {
-  /**
-   * Probes the device, downloads and initializes the model, warms it up and reports every step
-   * through `onStatus` (also later: a lost WebGPU device reports the switch to WASM). Resolves
-   * with the final status; never rejects (failures become an `error` status with a stable code).
-   */
-  async load(
-    request: WorkerLoadRequest,
-    onStatus: (status: ClassifierStatus) => void,
-  ): Promise<LoadOutcome> {
+/** The in-process classifier behind the protocol (each method is documented there). */
+const api: ClassifierWorkerApi = {
+  async load(request, onStatus) {
     report = onStatus;
     lastRequest = request;
     const continuing = request.fallbackFrom !== undefined;
@@ -366,12 +315,7 @@ const api = {
     }
   },
 
-  /**
-   * Classifies one message. `requestId` lets `cancel(requestId)` abort it (an AbortSignal cannot
-   * cross the worker boundary). Waits for a WASM switch in progress; a WebGPU failure during the
-   * call switches to WASM and runs the message again there.
-   */
-  async classify(text: string, requestId: number): Promise<Classification> {
+  async classify(text, requestId) {
     if (faultForTest) return simulateFault(faultForTest);
     const controller = new AbortController();
     inflight.set(requestId, controller);
@@ -397,11 +341,7 @@ const api = {
     }
   },
 
-  /**
-   * The model's reply to a tool's result (the seed's second step). Cancellable like `classify`
-   * with `cancel(requestId)`.
-   */
-  async writeReply(turn: ToolTurn, requestId: number): Promise<ModelReply> {
+  async writeReply(turn, requestId) {
     const controller = new AbortController();
     inflight.set(requestId, controller);
     try {
@@ -413,11 +353,9 @@ const api = {
     }
   },
 
-  /** Aborts the call started with `requestId` (a no-op once it has finished). */
-  cancel(requestId: number): void {
+  cancel(requestId) {
     inflight.get(requestId)?.abort();
   },
 };
 
-export type ClassifierWorkerApi = typeof api;
 expose(api);

@@ -1,46 +1,16 @@
-import { DataValidationError, type SourceIssue } from '../shared/errors';
-import { checkLocalizedText, toolSpecProblems } from './json-schema';
-import type { ToolSpec } from './tool-spec';
-
-/** Text in the UI languages fenliu ships. */
-export interface LocalizedText {
-  zh: string;
-  en: string;
-}
-
-export interface Intent {
-  /** Stable identifier used by code and tool bindings, e.g. `order_status`. */
-  id: string;
-  /** The exact text the model answers with, e.g. `查询订单`. */
-  label: string;
-  name: LocalizedText;
-  description: LocalizedText;
-  /** Name of the catalog tool this intent calls; the model then writes the call's arguments. */
-  tool?: string;
-  /** Every turn with this intent goes to the escalation handler (e.g. "talk to a person"). */
-  escalate?: boolean;
-}
-
-/**
- * Intents are data, not code: a catalog names every intent, the label the model answers with,
- * and which intent receives messages that fit none of the others.
- */
-export interface Catalog {
-  version: 1;
-  id: string;
-  name: LocalizedText;
-  /** Intent id used when nothing else fits (and for answers outside the catalog). */
-  fallbackIntent: string;
-  intents: Intent[];
-  /** Tools intents may call, declared as data (see src/catalog/tool-spec.ts). */
-  tools?: ToolSpec[];
-}
+import { DataValidationError } from '../shared/errors';
+import { checkDocument, isRecord } from '../shared/validation';
+import { checkLocalizedText, toolListProblems } from './tool-declarations';
+import type { Catalog, Intent } from './types';
 
 const ID_PATTERN = /^[a-z][a-z0-9_]*$/;
 
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
+/** How a catalog words a binding problem, after `intents[N]`. */
+const BINDING_PROBLEMS: Record<BindingProblem, string> = {
+  'unknown-tool': '.tool must be the name of one of the "tools"',
+  'tool-and-escalate': ' cannot both call a tool and escalate',
+  'escalate-not-boolean': '.escalate must be true or false',
+};
 
 /**
  * Checks a parsed catalog and returns it typed, or throws a `DataValidationError` listing every
@@ -50,12 +20,21 @@ function isRecord(value: unknown): value is Record<string, unknown> {
  * const catalog = validateCatalog(JSON.parse(text), 'data/demo/catalog.json');
  */
 export function validateCatalog(value: unknown, file = 'catalog'): Catalog {
+  return checkDocument<Catalog>(
+    value,
+    catalogProblems,
+    (problems) =>
+      new DataValidationError(
+        'catalog-invalid',
+        problems.map((reason) => ({ file, line: 1, reason })),
+      ),
+  );
+}
+
+/** Every problem of a parsed catalog (see src/shared/validation.ts); empty when it is valid. */
+export function catalogProblems(value: unknown): string[] {
+  if (!isRecord(value)) return ['the catalog must be a JSON object'];
   const problems: string[] = [];
-  if (!isRecord(value)) {
-    throw new DataValidationError('catalog-invalid', [
-      { file, line: 1, reason: 'the catalog must be a JSON object' },
-    ]);
-  }
   if (value.version !== 1) problems.push('"version" must be 1');
   if (typeof value.id !== 'string' || value.id === '') problems.push('"id" must be a string');
   checkLocalizedText(value.name, '"name"', problems);
@@ -93,40 +72,39 @@ export function validateCatalog(value: unknown, file = 'catalog'): Catalog {
   if (typeof value.fallbackIntent !== 'string' || !ids.has(value.fallbackIntent)) {
     problems.push('"fallbackIntent" must be the id of one of the intents');
   }
-  checkTools(value.tools, intents, problems);
-
-  if (problems.length > 0) {
-    const issues: SourceIssue[] = problems.map((reason) => ({ file, line: 1, reason }));
-    throw new DataValidationError('catalog-invalid', issues);
-  }
-  return value as unknown as Catalog;
+  const tools = toolListProblems(value.tools, 'tools');
+  problems.push(...tools.problems);
+  checkToolBindings(intents, tools.names, (problem, _intent, index) => {
+    problems.push(`intents[${index}]${BINDING_PROBLEMS[problem]}`);
+  });
+  return problems;
 }
 
-/** Tool declarations (each spec, unique names) and the intents' `tool`/`escalate` bindings. */
-function checkTools(tools: unknown, intents: unknown[], problems: string[]): void {
-  const names = new Set<string>();
-  if (tools !== undefined && !Array.isArray(tools)) {
-    problems.push('"tools" must be an array of tool declarations');
-  }
-  (Array.isArray(tools) ? tools : []).forEach((tool: unknown, index) => {
-    problems.push(...toolSpecProblems(tool, `tools[${index}]`));
-    const name = isRecord(tool) ? tool.name : undefined;
-    if (typeof name !== 'string') return;
-    if (names.has(name)) problems.push(`tools[${index}].name "${name}" is used twice`);
-    names.add(name);
-  });
-  intents.forEach((intent: unknown, index) => {
+/** What can be wrong with how an intent is bound to a tool or to escalation. */
+export type BindingProblem = 'unknown-tool' | 'tool-and-escalate' | 'escalate-not-boolean';
+
+/**
+ * The one check of intent bindings, for a catalog and for a model card: an intent's `tool` must
+ * name one of `toolNames`, its `escalate` must be true or false, and it cannot do both. Calls
+ * `report` for each problem, so each document words it the way its own messages read. Entries
+ * that are not objects are left to the caller's own check.
+ */
+export function checkToolBindings(
+  intents: readonly unknown[],
+  toolNames: ReadonlySet<string>,
+  report: (problem: BindingProblem, intent: Record<string, unknown>, index: number) => void,
+): void {
+  intents.forEach((intent, index) => {
     if (!isRecord(intent)) return;
-    const where = `intents[${index}]`;
     if (intent.tool !== undefined) {
-      if (typeof intent.tool !== 'string' || !names.has(intent.tool)) {
-        problems.push(`${where}.tool must be the name of one of the "tools"`);
+      if (typeof intent.tool !== 'string' || !toolNames.has(intent.tool)) {
+        report('unknown-tool', intent, index);
       } else if (intent.escalate === true) {
-        problems.push(`${where} cannot both call a tool and escalate`);
+        report('tool-and-escalate', intent, index);
       }
     }
     if (intent.escalate !== undefined && typeof intent.escalate !== 'boolean') {
-      problems.push(`${where}.escalate must be true or false`);
+      report('escalate-not-boolean', intent, index);
     }
   });
 }

@@ -1,7 +1,7 @@
-import type { Catalog } from '../catalog/catalog';
-import { DataValidationError, errorMessage, type SourceIssue } from '../shared/errors';
 import { checkArguments } from '../catalog/json-schema';
-import type { ToolArguments, ToolCall } from '../catalog/tool-spec';
+import type { Catalog, ToolArguments, ToolCall } from '../catalog/types';
+import { DataValidationError, errorMessage, type SourceIssue } from '../shared/errors';
+import { isRecord } from '../shared/validation';
 
 /** One labelled message, remembering where it came from so problems can be traced back. */
 export interface LabelledExample {
@@ -374,10 +374,8 @@ const KNOWN_ROLES = new Set([...USER_ROLES, ...ASSISTANT_ROLES, ...TOOL_ROLES, '
 type ParsedExample = { text: string; label: string; toolCall?: ToolCall };
 
 function toExample(value: unknown): ParsedExample | string {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    return 'expected a JSON object';
-  }
-  const row = value as Record<string, unknown>;
+  if (!isRecord(value)) return 'expected a JSON object';
+  const row = value;
   if ('conversations' in row) {
     const tools = checkTools(row.tools);
     if (tools) return tools;
@@ -423,18 +421,11 @@ function toToolCall(value: unknown): ToolCall | string {
   return { name: value.name, arguments: flat };
 }
 
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
 function fromConversation(turns: unknown): ParsedExample | string {
   if (!Array.isArray(turns)) return '"conversations" must be an array of turns';
   const messages = turns.filter(
     (turn): turn is { from: string; value: string } =>
-      typeof turn === 'object' &&
-      turn !== null &&
-      typeof (turn as Record<string, unknown>).from === 'string' &&
-      typeof (turn as Record<string, unknown>).value === 'string',
+      isRecord(turn) && typeof turn.from === 'string' && typeof turn.value === 'string',
   );
   if (messages.length !== turns.length) return 'every turn needs string "from" and "value"';
   const unknown = messages.find((turn) => !KNOWN_ROLES.has(turn.from));
@@ -498,12 +489,8 @@ function checkTools(tools: unknown): string | null {
   const list = Array.isArray(value) ? value : [value];
   const named = list.every(
     (tool) =>
-      typeof tool === 'object' &&
-      tool !== null &&
-      typeof (
-        (tool as Record<string, unknown>).name ??
-        ((tool as Record<string, unknown>).function as Record<string, unknown> | undefined)?.name
-      ) === 'string',
+      isRecord(tool) &&
+      typeof (tool.name ?? (isRecord(tool.function) ? tool.function.name : undefined)) === 'string',
   );
   return named ? null : '"tools" must describe each tool with a string "name"';
 }

@@ -1,9 +1,9 @@
 import { LogitsProcessor, type PreTrainedTokenizer, type Tensor } from '@huggingface/transformers';
 import { throwIfAborted } from '../shared/errors';
-import { checkArguments, type ArgumentCheck } from '../catalog/json-schema';
+import { type ArgumentCheck, checkArguments } from '../catalog/json-schema';
 import { ToolCallGrammar, type ToolCallState } from './tool-call-grammar';
 import { tokenTable, type TokenTable } from './token-bytes';
-import type { ToolCall, ToolSpec } from '../catalog/tool-spec';
+import type { ToolCall, ToolSpec } from '../catalog/types';
 
 /**
  * Schema-constrained greedy decoding of one `<tool_call>` block: at every step the model's

@@ -1,12 +1,12 @@
-import { cachedPattern, type CompiledPattern, type PatternState } from './pattern';
-import {
-  TOOL_CALL_CLOSE,
-  type NumberSchema,
-  type StringSchema,
-  type ToolArguments,
-  type ToolSpec,
-  type ValueSchema,
-} from '../catalog/tool-spec';
+import { cachedPattern, type CompiledPattern, type PatternState } from '../catalog/pattern';
+import { TOOL_CALL_CLOSE } from '../catalog/chat-template';
+import type {
+  NumberSchema,
+  StringSchema,
+  ToolArguments,
+  ToolSpec,
+  ValueSchema,
+} from '../catalog/types';
 import { valueProblem } from '../catalog/json-schema';
 
 /**
@@ -226,10 +226,19 @@ function completeNumber(text: string, rule: NumberRule): number | undefined {
   return value >= rule.minimum && value <= rule.maximum ? value : undefined;
 }
 
+/**
+ * The bytes UTF-8 allows after the lead byte `lead`: narrower than 0x80–0xbf after E0, ED, F0 and
+ * F4, which would otherwise start overlong forms, surrogates or code points past U+10FFFF.
+ */
+function secondByteRange(lead: number): [low: number, high: number] {
+  const low = lead === 0xe0 ? 0xa0 : lead === 0xf0 ? 0x90 : 0x80;
+  const high = lead === 0xed ? 0x9f : lead === 0xf4 ? 0x8f : 0xbf;
+  return [low, high];
+}
+
 function codePointRangeOfPrefix(bytes: readonly number[], length: number): [number, number] {
   const lead = bytes[0] as number;
-  const secondLow = lead === 0xe0 ? 0xa0 : lead === 0xf0 ? 0x90 : 0x80;
-  const secondHigh = lead === 0xed ? 0x9f : lead === 0xf4 ? 0x8f : 0xbf;
+  const [secondLow, secondHigh] = secondByteRange(lead);
   const fill = (high: boolean): number => {
     let codePoint = length === 2 ? lead & 0x1f : length === 3 ? lead & 0x0f : lead & 0x07;
     for (let index = 1; index < length; index++) {
@@ -323,19 +332,8 @@ export class ToolCallGrammar {
         continue;
       }
       const pending = current.pendingBytes;
-      const lead = pending[0] as number;
-      const low =
-        pending.length === 1 && lead === 0xe0
-          ? 0xa0
-          : pending.length === 1 && lead === 0xf0
-            ? 0x90
-            : 0x80;
-      const high =
-        pending.length === 1 && lead === 0xed
-          ? 0x9f
-          : pending.length === 1 && lead === 0xf4
-            ? 0x8f
-            : 0xbf;
+      const [low, high] =
+        pending.length === 1 ? secondByteRange(pending[0] as number) : [0x80, 0xbf];
       if (byte < low || byte > high) return null;
       const collected = [...pending, byte];
       if (collected.length < current.pendingLength) {

@@ -1,5 +1,6 @@
 import { useEffect, useMemo, useState } from 'react';
-import { validateCatalog, type Catalog } from '../catalog/catalog';
+import { validateCatalog } from '../catalog/catalog';
+import type { Catalog } from '../catalog/types';
 import { errorMessage } from '../shared/errors';
 import { ChatWidget, type ChatWidgetProps } from '../ui/ChatWidget';
 import { resolveModelLocation } from './location';

@@ -1,7 +1,7 @@
 import { createRoot, type Root } from 'react-dom/client';
-import type { Catalog } from '../catalog/catalog';
+import type { Catalog } from '../catalog/types';
 import type { DevicePreference } from '../engine/device';
-import type { EscalationConfig } from '../escalation/handler';
+import type { EscalationConfig } from '../escalation/types';
 import type { ToolImplementation } from '../tools/registry';
 import type { ChatWidgetProps, EscalationEvent } from '../ui/ChatWidget';
 import { parseLanguage, parseTheme } from '../ui/i18n';

@@ -1,11 +1,4 @@
-/** Where the model and the runtime files are served from (same origin as the page). */
-export interface ModelLocation {
-  /** Absolute URL of the folder holding model folders, e.g. `https://shop.example/models/`. */
-  modelBase: string;
-  modelId: string;
-  /** Absolute URL of the folder holding onnxruntime-web's `.mjs`/`.wasm` files. */
-  ortBase: string;
-}
+import type { ModelLocation } from '../engine/worker-protocol';
 
 /** Where the widget looks for its model when the host names none: `models/fenliu-demo/` beside the page. */
 export const DEFAULT_MODEL_PATH = 'models/fenliu-demo/';

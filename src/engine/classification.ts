@@ -1,4 +1,5 @@
-import type { ToolArguments } from '../catalog/tool-spec';
+import type { ToolArguments } from '../catalog/types';
+import { isRecord } from '../shared/validation';
 
 /**
  * What the engine returns for one message, and how a distribution over intents becomes a route
@@ -138,17 +139,18 @@ export function routeScores(
       reason: `the model chose ${fallback.label}`,
     };
   }
-  if (calibration) {
-    const limits = calibration.thresholds[top.intentId] ?? calibration.defaultThresholds;
-    const confidence = top.probability.toFixed(2);
-    if (top.probability < limits.outOfScope) {
-      return {
-        route: 'out_of_scope',
-        intentId: fallback.id,
-        label: fallback.label,
-        reason: `confidence ${confidence} for ${top.label} is below its out-of-scope threshold ${limits.outOfScope.toFixed(2)}`,
-      };
-    }
+  const limits = calibration
+    ? (calibration.thresholds[top.intentId] ?? calibration.defaultThresholds)
+    : null;
+  const below = (threshold: number, name: string) =>
+    `confidence ${top.probability.toFixed(2)} for ${top.label} is below its ${name} threshold ${threshold.toFixed(2)}`;
+  if (limits && top.probability < limits.outOfScope) {
+    return {
+      route: 'out_of_scope',
+      intentId: fallback.id,
+      label: fallback.label,
+      reason: below(limits.outOfScope, 'out-of-scope'),
+    };
   }
   if (escalatingIntents.has(top.intentId)) {
     return {
@@ -158,24 +160,16 @@ export function routeScores(
       reason: `${top.label} is always handed over`,
     };
   }
-  if (calibration) {
-    const limits = calibration.thresholds[top.intentId] ?? calibration.defaultThresholds;
-    const confidence = top.probability.toFixed(2);
-    if (top.probability < limits.escalate) {
-      return {
-        route: 'escalate',
-        intentId: top.intentId,
-        label: top.label,
-        reason: `confidence ${confidence} for ${top.label} is below its escalation threshold ${limits.escalate.toFixed(2)}`,
-      };
-    }
+  if (limits && top.probability < limits.escalate) {
+    const reason = below(limits.escalate, 'escalation');
+    return { route: 'escalate', intentId: top.intentId, label: top.label, reason };
   }
   return { route: 'intent', intentId: top.intentId, label: top.label, reason: null };
 }
 
 function isThresholds(value: unknown): value is IntentThresholds {
-  if (typeof value !== 'object' || value === null) return false;
-  const { outOfScope, escalate } = value as Partial<IntentThresholds>;
+  if (!isRecord(value)) return false;
+  const { outOfScope, escalate } = value;
   return (
     typeof outOfScope === 'number' &&
     typeof escalate === 'number' &&
@@ -186,24 +180,23 @@ function isThresholds(value: unknown): value is IntentThresholds {
 }
 
 /**
- * Checks a parsed `calibration.json`; returns the problems found (empty when valid), so callers
- * can wrap them in the error type of their layer.
+ * Every problem of a parsed `calibration.json` (see src/shared/validation.ts); empty when it is
+ * valid. Callers wrap them in the error type of their layer.
  */
 export function calibrationProblems(value: unknown): string[] {
-  if (typeof value !== 'object' || value === null) return ['must be a JSON object'];
-  const calibration = value as Partial<Calibration>;
+  if (!isRecord(value)) return ['must be a JSON object'];
   const problems: string[] = [];
-  if (calibration.format !== 1) problems.push('"format" must be 1');
-  const { temperature } = calibration;
+  if (value.format !== 1) problems.push('"format" must be 1');
+  const { temperature } = value;
   if (typeof temperature !== 'number' || !(temperature > 0) || !Number.isFinite(temperature)) {
     problems.push('"temperature" must be a positive number');
   }
-  if (!isThresholds(calibration.defaultThresholds)) {
+  if (!isThresholds(value.defaultThresholds)) {
     problems.push(
       '"defaultThresholds" must be {outOfScope, escalate} with 0 ≤ outOfScope ≤ escalate ≤ 1',
     );
   }
-  const thresholds: unknown = calibration.thresholds;
+  const { thresholds } = value;
   if (typeof thresholds !== 'object' || thresholds === null) {
     problems.push('"thresholds" must be an object keyed by intent id');
   } else {

@@ -7,7 +7,7 @@ import {
   type PreTrainedTokenizer,
   type ProgressInfo,
 } from '@huggingface/transformers';
-import type { Catalog } from '../catalog/catalog';
+import type { Catalog, ToolCall, ToolSpec } from '../catalog/types';
 import {
   calibrationProblems,
   normalise,
@@ -24,6 +24,7 @@ import {
   ModelLoadError,
   throwIfAborted,
 } from '../shared/errors';
+import { checkDocument, parseJson } from '../shared/validation';
 import { LabelTrie, type TrieNode } from './label-trie';
 import {
   checkModelFolder,
@@ -34,7 +35,6 @@ import { readModelCard } from './model-folder';
 import { encodeLabelAnswer, encodePrompt, encodeToolResultPrompt, IM_END_TOKEN_ID } from './prompt';
 import { decodeToolCall } from '../decoding/tool-call-decoder';
 import { tokenTable } from '../decoding/token-bytes';
-import type { ToolCall, ToolSpec } from '../catalog/tool-spec';
 import { readModelText } from './runtime';
 import { buildZeroShotSystemPrompt, type FewShotExample } from './zero-shot';
 
@@ -801,20 +801,20 @@ async function readCalibration(modelId: string): Promise<Calibration | null> {
     // NOTE: calibration is optional; a folder without it routes every message to its top intent.
     return null;
   }
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch (error) {
-    throw new ModelLoadError('model-folder-invalid', `${modelId}/calibration.json is not JSON`, {
-      cause: error,
-    });
-  }
-  const problems = calibrationProblems(value);
-  if (problems.length > 0) {
-    throw new ModelLoadError(
-      'model-folder-invalid',
-      `${modelId}/calibration.json: ${problems.join('; ')}. Fix: run \`fenliu calibrate --write\` again.`,
-    );
-  }
-  return value as Calibration;
+  const value = parseJson(
+    text,
+    (error) =>
+      new ModelLoadError('model-folder-invalid', `${modelId}/calibration.json is not JSON`, {
+        cause: error,
+      }),
+  );
+  return checkDocument<Calibration>(
+    value,
+    calibrationProblems,
+    (problems) =>
+      new ModelLoadError(
+        'model-folder-invalid',
+        `${modelId}/calibration.json: ${problems.join('; ')}. Fix: run \`fenliu calibrate --write\` again.`,
+      ),
+  );
 }

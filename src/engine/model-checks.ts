@@ -1,7 +1,9 @@
 import type { PreTrainedTokenizer } from '@huggingface/transformers';
 import { ModelLoadError } from '../shared/errors';
+import { isRecord, parseJson } from '../shared/validation';
 import { IM_END_TOKEN_ID } from './prompt';
-import { isNode, modelRoot, readModelText } from './runtime';
+import { readFolderFile } from './model-folder';
+import { isNode, modelRoot } from './runtime';
 
 /**
  * Checks of a model folder's files before (and just after) transformers.js loads them, so a broken
@@ -48,21 +50,16 @@ export function onnxFileName(dtype: string): string {
 
 /** Parses and checks `config.json`: a supported architecture with a positive `vocab_size`. */
 export function checkModelConfig(text: string, modelId: string): ModelConfigFacts {
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch (error) {
-    throw new ModelLoadError(
-      'model-folder-invalid',
-      `${modelId}/config.json is not valid JSON. ${REEXPORT}.`,
-      { cause: error },
-    );
-  }
-  const config = (typeof value === 'object' && value !== null ? value : {}) as {
-    model_type?: unknown;
-    architectures?: unknown;
-    vocab_size?: unknown;
-  };
+  const value = parseJson(
+    text,
+    (error) =>
+      new ModelLoadError(
+        'model-folder-invalid',
+        `${modelId}/config.json is not valid JSON. ${REEXPORT}.`,
+        { cause: error },
+      ),
+  );
+  const config = isRecord(value) ? value : {};
   const modelType = typeof config.model_type === 'string' ? config.model_type : '(none)';
   if (!SUPPORTED_MODEL_TYPES.includes(modelType)) {
     const architectures = Array.isArray(config.architectures)
@@ -191,16 +188,7 @@ export function onnxFramingProblem(bytes: Uint8Array): string | null {
  * Throws `ModelLoadError` (`model-folder-invalid`) naming the file and the fix.
  */
 export async function checkModelFolder(modelId: string, dtype: string): Promise<ModelConfigFacts> {
-  let configText: string;
-  try {
-    configText = await readModelText(modelId, 'config.json');
-  } catch (error) {
-    throw new ModelLoadError(
-      'model-folder-invalid',
-      `Model folder "${modelId}" has no readable config.json. ${REEXPORT}.`,
-      { cause: error },
-    );
-  }
+  const configText = await readFolderFile(modelId, 'config.json', `${REEXPORT}.`);
   const facts = checkModelConfig(configText, modelId);
   if (!isNode()) return facts;
   const fs = (await import(/* @vite-ignore */ NODE_FS)) as NodeFs;

@@ -1,6 +1,8 @@
+import { type BindingProblem, checkToolBindings } from '../catalog/catalog';
+import { toolListProblems } from '../catalog/tool-declarations';
+import type { ToolSpec } from '../catalog/types';
 import { errorMessage, ModelLoadError } from '../shared/errors';
-import { toolSpecProblems } from '../catalog/json-schema';
-import type { ToolSpec } from '../catalog/tool-spec';
+import { checkDocument, isRecord, isStringArray, parseJson } from '../shared/validation';
 import { readModelText } from './runtime';
 
 /**
@@ -31,89 +33,99 @@ export interface ModelCard {
   training?: Record<string, unknown>;
 }
 
-export async function readModelCard(modelId: string): Promise<ModelCard> {
-  let text: string;
+/**
+ * The text of a file every model folder has, or `model-folder-invalid` saying it is missing and
+ * how to `fix` that.
+ */
+export async function readFolderFile(modelId: string, file: string, fix: string): Promise<string> {
   try {
-    text = await readModelText(modelId, 'fenliu.json');
+    return await readModelText(modelId, file);
   } catch (error) {
     throw new ModelLoadError(
       'model-folder-invalid',
-      `Model folder "${modelId}" has no readable fenliu.json. Fix: export the model with ` +
-        '`npm run train:demo` (or training/export.py), which writes it beside config.json.',
+      `Model folder "${modelId}" has no readable ${file}. ${fix}`,
       { cause: error },
     );
   }
-  return parseModelCard(text, modelId);
+}
+
+export async function readModelCard(modelId: string): Promise<ModelCard> {
+  const fix =
+    'Fix: export the model with `npm run train:demo` (or training/export.py), which writes it ' +
+    'beside config.json.';
+  return parseModelCard(await readFolderFile(modelId, 'fenliu.json', fix), modelId);
 }
 
 export function parseModelCard(text: string, modelId: string): ModelCard {
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch (error) {
-    throw new ModelLoadError(
-      'model-folder-invalid',
-      `${modelId}/fenliu.json is not valid JSON (${errorMessage(error)}). Fix: copy the folder ` +
-        'again if it was cut short, or export it again (training/export.py and ' +
-        'scripts/write-model-card.ts write it).',
-      { cause: error },
-    );
-  }
-  const card = value as Partial<ModelCard> | null;
+  const value = parseJson(
+    text,
+    (error) =>
+      new ModelLoadError(
+        'model-folder-invalid',
+        `${modelId}/fenliu.json is not valid JSON (${errorMessage(error)}). Fix: copy the folder ` +
+          'again if it was cut short, or export it again (training/export.py and ' +
+          'scripts/write-model-card.ts write it).',
+        { cause: error },
+      ),
+  );
+  const card = checkDocument<ModelCard>(
+    value,
+    modelCardProblems,
+    (problems) =>
+      new ModelLoadError(
+        'model-folder-invalid',
+        `${modelId}/fenliu.json: ${problems.join('; ')}. Fix: correct fenliu.json by hand, or ` +
+          'export the folder again (training/export.py and scripts/write-model-card.ts write it).',
+      ),
+  );
+  return { ...card, tools: card.tools ?? [] };
+}
+
+/** How a model card words a binding problem, naming the intent by its id. */
+const BINDING_PROBLEMS: Record<BindingProblem, (intent: Record<string, unknown>) => string> = {
+  'unknown-tool': ({ id, tool }) =>
+    `intent ${JSON.stringify(id)} calls tool ${JSON.stringify(tool)}, which "tools" does not declare`,
+  'tool-and-escalate': ({ id }) =>
+    `intent ${JSON.stringify(id)} cannot both call a tool and escalate`,
+  'escalate-not-boolean': ({ id }) =>
+    `intent ${JSON.stringify(id)}: "escalate" must be true or false`,
+};
+
+/** Every problem of a parsed `fenliu.json` (see src/shared/validation.ts); empty when valid. */
+export function modelCardProblems(value: unknown): string[] {
+  const card = isRecord(value) ? value : {};
   const problems: string[] = [];
-  if (card?.format !== 1) problems.push('"format" must be 1');
-  const labels = card?.labels;
-  if (!Array.isArray(labels) || labels.length < 2 || !labels.every((l) => typeof l === 'string')) {
+  if (card.format !== 1) problems.push('"format" must be 1');
+  const { labels, intents } = card;
+  if (!isStringArray(labels) || labels.length < 2) {
     problems.push('"labels" must list at least two strings');
   }
-  const intents = card?.intents;
+  const listed: unknown[] = Array.isArray(intents) ? intents : [];
   if (
     !Array.isArray(intents) ||
     !Array.isArray(labels) ||
     intents.length !== labels.length ||
-    intents.some((intent, index) => intent.label !== labels[index] || typeof intent.id !== 'string')
+    listed.some(
+      (intent, index) =>
+        !isRecord(intent) || intent.label !== labels[index] || typeof intent.id !== 'string',
+    )
   ) {
     problems.push('"intents" must give an {id, label} for each label, in the same order');
   }
-  const tools: unknown = card?.tools ?? [];
-  const toolNames = new Set<string>();
-  if (!Array.isArray(tools)) {
-    problems.push('"tools" must be an array of tool declarations');
-  } else {
-    tools.forEach((spec: unknown, index) => {
-      problems.push(...toolSpecProblems(spec, `"tools"[${index}]`));
-      const name = (spec as { name?: unknown } | null)?.name;
-      if (typeof name === 'string') toolNames.add(name);
-    });
-  }
-  const listed: unknown[] = Array.isArray(intents) ? intents : [];
-  for (const intent of listed) {
-    if (typeof intent !== 'object' || intent === null) continue;
-    const { id, tool, escalate } = intent as { id?: unknown; tool?: unknown; escalate?: unknown };
-    if (tool !== undefined && (typeof tool !== 'string' || !toolNames.has(tool))) {
-      problems.push(
-        `intent ${JSON.stringify(id)} calls tool ${JSON.stringify(tool)}, which "tools" does not declare`,
-      );
-    }
-    if (escalate !== undefined && typeof escalate !== 'boolean') {
-      problems.push(`intent ${JSON.stringify(id)}: "escalate" must be true or false`);
-    }
-  }
-  if (!intents?.some((intent) => intent.id === card?.fallbackIntent)) {
+  // NOTE: cards written before tools existed have none.
+  const tools = toolListProblems(card.tools ?? [], '"tools"');
+  problems.push(...tools.problems);
+  checkToolBindings(listed, tools.names, (problem, intent) => {
+    problems.push(BINDING_PROBLEMS[problem](intent));
+  });
+  if (!listed.some((intent) => isRecord(intent) && intent.id === card.fallbackIntent)) {
     problems.push('"fallbackIntent" must be one of the intent ids');
   }
-  if (card?.system !== null && typeof card?.system !== 'string') {
+  if (card.system !== null && typeof card.system !== 'string') {
     problems.push('"system" must be a string or null');
   }
-  if (!Array.isArray(card?.dtypes) || card.dtypes.length === 0) {
+  if (!Array.isArray(card.dtypes) || card.dtypes.length === 0) {
     problems.push('"dtypes" must list the ONNX precisions shipped');
   }
-  if (problems.length > 0) {
-    throw new ModelLoadError(
-      'model-folder-invalid',
-      `${modelId}/fenliu.json: ${problems.join('; ')}. Fix: correct fenliu.json by hand, or ` +
-        'export the folder again (training/export.py and scripts/write-model-card.ts write it).',
-    );
-  }
-  return { ...(card as ModelCard), tools: Array.isArray(tools) ? (tools as ToolSpec[]) : [] };
+  return problems;
 }

@@ -1,10 +1,6 @@
 import type { PreTrainedTokenizer } from '@huggingface/transformers';
-import {
-  renderToolAnswer,
-  TOOL_CALL_OPEN,
-  toTemplateJson,
-  type ToolCall,
-} from '../catalog/tool-spec';
+import { renderToolAnswer, TOOL_CALL_OPEN, toTemplateJson } from '../catalog/chat-template';
+import type { ToolCall } from '../catalog/types';
 
 /**
  * The one place where a message becomes model input. Training data (scripts/prepare-training-data)

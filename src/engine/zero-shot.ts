@@ -1,4 +1,4 @@
-import type { Catalog } from '../catalog/catalog';
+import type { Catalog } from '../catalog/types';
 
 /** A labelled message shown to the model as an example in zero-shot mode. */
 export interface FewShotExample {

@@ -4,7 +4,8 @@
  * TextDecoder, AbortController), so it runs the same in browsers and Node 20.
  */
 import { AbortError, EscalationError, errorMessage } from '../shared/errors';
-import type { ChatCompletionsEscalationConfig, EscalationRequest } from './handler';
+import { isRecord, parseJson } from '../shared/validation';
+import type { ChatCompletionsEscalationConfig, EscalationRequest } from './types';
 import { SseDecoder } from './sse';
 
 /** Default for `ChatCompletionsEscalationConfig.timeoutMs`. */
@@ -196,16 +197,15 @@ async function readReply(
     if (trimmed === '[DONE]') return true;
     // An empty `data:` line is a keep-alive some servers send instead of a comment.
     if (trimmed === '') return false;
-    let payload: unknown;
-    try {
-      payload = JSON.parse(data);
-    } catch {
-      throw new EscalationError(
-        'escalation-bad-stream',
-        `The escalation endpoint ${endpoint} sent a stream event that is not JSON: ` +
-          excerpt(data, apiKey),
-      );
-    }
+    const payload = parseJson(
+      data,
+      () =>
+        new EscalationError(
+          'escalation-bad-stream',
+          `The escalation endpoint ${endpoint} sent a stream event that is not JSON: ` +
+            excerpt(data, apiKey),
+        ),
+    );
     throwIfErrorPayload(payload, endpoint, apiKey);
     text += deltaContent(payload);
     return false;
@@ -275,10 +275,6 @@ function sniffFormat(bytes: Uint8Array): 'sse' | 'json' | undefined {
   return undefined;
 }
 
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
 /** The first choice (index 0) of a chunk or completion, if any. */
 function firstChoice(payload: unknown): Record<string, unknown> | undefined {
   if (!isRecord(payload) || !Array.isArray(payload.choices)) return undefined;
@@ -305,15 +301,14 @@ function throwIfErrorPayload(payload: unknown, endpoint: string, apiKey: string 
 
 /** `choices[0].message.content` of a non-streaming completion. */
 function jsonCompletionContent(body: string, endpoint: string, apiKey: string | undefined): string {
-  let payload: unknown;
-  try {
-    payload = JSON.parse(body);
-  } catch {
-    throw new EscalationError(
-      'escalation-bad-stream',
-      `The escalation endpoint ${endpoint} sent a reply that is not JSON: ${excerpt(body, apiKey)}`,
-    );
-  }
+  const payload = parseJson(
+    body,
+    () =>
+      new EscalationError(
+        'escalation-bad-stream',
+        `The escalation endpoint ${endpoint} sent a reply that is not JSON: ${excerpt(body, apiKey)}`,
+      ),
+  );
   throwIfErrorPayload(payload, endpoint, apiKey);
   const message = firstChoice(payload)?.message;
   if (!isRecord(message) || typeof message.content !== 'string') {

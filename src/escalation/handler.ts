@@ -6,80 +6,16 @@
  */
 import type { Route } from '../engine/classification';
 import { AbortError, EscalationError, errorMessage, FenliuError } from '../shared/errors';
+import { isRecord } from '../shared/validation';
 import { streamChatCompletion } from './chat-completions';
-
-/** Why a turn is escalated; the widget shows it to the user. */
-export type EscalationReason = 'out_of_scope' | 'low_confidence' | 'intent';
-
-/** One earlier turn of the conversation, as chat-completions messages carry it. */
-export interface EscalationHistoryMessage {
-  role: 'user' | 'assistant';
-  content: string;
-}
-
-/** The turn handed to the escalation handler. */
-export interface EscalationRequest {
-  reason: EscalationReason;
-  /** The user's message for this turn. */
-  message: string;
-  /** The intent the classifier chose (for `intent` and `low_confidence`). */
-  intentId?: string;
-  /** The classifier's confidence in `intentId`, 0–1. */
-  confidence?: number;
-  /** The widget's language, so a handler can answer in it. */
-  language: 'zh' | 'en';
-  /** Earlier turns, oldest first, without the current `message`. */
-  history: EscalationHistoryMessage[];
-}
-
-/** Where escalated turns go when the host page names an OpenAI-compatible endpoint. */
-export interface ChatCompletionsEscalationConfig {
-  kind: 'chat-completions';
-  /** The full endpoint URL, e.g. `https://api.openai.com/v1/chat/completions` (nothing is appended). */
-  url: string;
-  model: string;
-  /** Sent as `Authorization: Bearer <apiKey>` when given; never logged, stored or put in an error. */
-  apiKey?: string;
-  /** Sent as the first message (role `system`) when given. */
-  systemPrompt?: string;
-  /**
-   * Milliseconds to wait for the response to start and, after that, between two chunks of the
-   * body; default 30000 (`DEFAULT_ESCALATION_TIMEOUT_MS`). Past it the request is aborted with `escalation-timeout`.
-   */
-  timeoutMs?: number;
-  /** Extra request headers (e.g. an organisation id); `Authorization` from `apiKey` wins. */
-  headers?: Record<string, string>;
-}
-
-/** Where escalated turns go when the host page hands them to a person. */
-export interface HandoffEscalationConfig {
-  kind: 'handoff';
-  /**
-   * Called with the turn; resolve with `{ message }` to show that text to the user (e.g. "An
-   * agent will reply within 5 minutes"), or with nothing. Throw to report that the handoff
-   * failed. `signal` aborts when the user cancels the turn.
-   */
-  onHandoff: (
-    request: EscalationRequest,
-    context: { signal: AbortSignal },
-    // NOTE: `void` so that a host's `async () => {}` type-checks; undefined alone would reject it.
-    // eslint-disable-next-line @typescript-eslint/no-invalid-void-type
-  ) => Promise<{ message?: string } | void>;
-}
-
-export type EscalationConfig = ChatCompletionsEscalationConfig | HandoffEscalationConfig;
-
-export interface EscalateOptions {
-  signal?: AbortSignal;
-  /** Called with the whole reply so far each time more of it arrives (streaming display). */
-  onDelta?: (textSoFar: string) => void;
-}
-
-export interface EscalationResult {
-  kind: EscalationConfig['kind'];
-  /** The reply to show, as plain text (render it as text, never as HTML); may be empty for a handoff. */
-  text: string;
-}
+import type {
+  EscalateOptions,
+  EscalationConfig,
+  EscalationReason,
+  EscalationRequest,
+  EscalationResult,
+  HandoffEscalationConfig,
+} from './types';
 
 /**
  * The escalation reason for a classified turn, or null when the turn stays with its intent.
@@ -103,8 +39,8 @@ export function escalationReason(
  * arrive); returns the problems found, empty when valid. Problems never quote the API key.
  */
 export function escalationConfigProblems(value: unknown): string[] {
-  if (typeof value !== 'object' || value === null) return ['must be an object'];
-  const config = value as Record<string, unknown>;
+  if (!isRecord(value)) return ['must be an object'];
+  const config = value;
   if (config.kind === 'handoff') {
     return typeof config.onHandoff === 'function' ? [] : ['"onHandoff" must be a function'];
   }

@@ -8,15 +8,17 @@ export {
   escalate,
   escalationConfigProblems,
   escalationReason,
-  type ChatCompletionsEscalationConfig,
-  type EscalateOptions,
-  type EscalationConfig,
-  type EscalationHistoryMessage,
-  type EscalationReason,
-  type EscalationRequest,
-  type EscalationResult,
-  type HandoffEscalationConfig,
 } from './handler';
+export type {
+  ChatCompletionsEscalationConfig,
+  EscalateOptions,
+  EscalationConfig,
+  EscalationHistoryMessage,
+  EscalationReason,
+  EscalationRequest,
+  EscalationResult,
+  HandoffEscalationConfig,
+} from './types';
 export {
   chatCompletionMessages,
   DEFAULT_ESCALATION_TIMEOUT_MS,

@@ -17,7 +17,7 @@ import {
   type Prediction,
   type ToolCallMetrics,
 } from './metrics';
-import type { ToolCall } from '../catalog/tool-spec';
+import type { ToolCall } from '../catalog/types';
 
 /** What evaluation needs of an `IntentClassifier`. */
 export interface BatchClassifier {

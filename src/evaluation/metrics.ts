@@ -5,7 +5,7 @@
  * `calibrate` and the tests share them.
  */
 import type { Classification } from '../engine/classification';
-import type { ToolCall } from '../catalog/tool-spec';
+import type { ToolCall } from '../catalog/types';
 
 /** What the metrics read from one classification. */
 export type ScoredClassification = Pick<
@@ -27,15 +27,13 @@ export interface IntentRef {
 }
 
 /**
- * Precision, recall and F1 of one intent. A ratio whose denominator is zero is `null` (not 0):
- * an intent nobody predicted has no precision, one without rows has no recall.
+ * Precision, recall and F1 of one kind of answer. A ratio whose denominator is zero is `null`
+ * (not 0): an answer nobody predicted has no precision, one without rows has no recall.
  */
-export interface IntentMetrics {
-  intentId: string;
-  label: string;
-  /** Rows labelled with this intent. */
+export interface DetectionMetrics {
+  /** Rows labelled positive. */
   support: number;
-  /** Rows routed to this intent. */
+  /** Rows predicted positive. */
   predicted: number;
   truePositives: number;
   precision: number | null;
@@ -44,15 +42,14 @@ export interface IntentMetrics {
   f1: number | null;
 }
 
-/** Out-of-scope detection: a row is positive when labelled with the fallback intent, a prediction when routed `out_of_scope`. */
-export interface OutOfScopeMetrics {
-  support: number;
-  predicted: number;
-  truePositives: number;
-  precision: number | null;
-  recall: number | null;
-  f1: number | null;
+/** One intent's metrics: a row is positive when labelled with it, a prediction when routed to it. */
+export interface IntentMetrics extends DetectionMetrics {
+  intentId: string;
+  label: string;
 }
+
+/** Out-of-scope detection: a row is positive when labelled with the fallback intent, a prediction when routed `out_of_scope`. */
+export type OutOfScopeMetrics = DetectionMetrics;
 
 /** Confusion counts: `matrix[expected][predicted]`, both indexed like `intentIds`. */
 export interface ConfusionMatrix {

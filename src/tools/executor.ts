@@ -1,6 +1,7 @@
 import { AbortError, errorMessage, ToolError, throwIfAborted } from '../shared/errors';
 import { checkArguments } from '../catalog/json-schema';
-import type { ToolArguments, ToolCall } from '../catalog/tool-spec';
+import type { ToolArguments, ToolCall } from '../catalog/types';
+import { isRecord } from '../shared/validation';
 import type { ToolRegistry } from './registry';
 
 /** Any JSON value. */
@@ -98,7 +99,7 @@ function checkResult(tool: string, result: unknown): JsonObject {
     new ToolError('tool-bad-result', tool, `${tool} returned an unusable result: ${why}.`);
   let json: string;
   try {
-    if (typeof result !== 'object' || result === null || Array.isArray(result)) {
+    if (!isRecord(result)) {
       throw refuse(`expected a plain object, got ${kindOf(result)}`);
     }
     const problem = jsonProblem(result, 'result', []);

@@ -1,7 +1,6 @@
-import type { Intent } from '../catalog/catalog';
+import type { Intent, ToolArguments, ToolSpec } from '../catalog/types';
 import { DataValidationError, ToolError, type SourceIssue } from '../shared/errors';
-import { unconfirmedChangeProblem } from '../catalog/json-schema';
-import type { ToolArguments, ToolSpec } from '../catalog/tool-spec';
+import { unconfirmedChangeProblem } from '../catalog/tool-declarations';
 
 /** What a tool's code receives besides its arguments. */
 export interface ToolContext {

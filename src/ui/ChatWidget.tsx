@@ -7,15 +7,14 @@ import {
   type ReactNode,
   type SyntheticEvent,
 } from 'react';
-import type { Catalog } from '../catalog/catalog';
+import type { Catalog, ToolSpec } from '../catalog/types';
 import type { Classification } from '../engine/classification';
 import type { DevicePreference } from '../engine/device';
 import { AbortError, errorMessage, serializeError } from '../shared/errors';
 import type { ClassifierStatus } from '../engine/lifecycle';
-import type { ToolSpec } from '../catalog/tool-spec';
-import type { WebGpuFailure, WorkerFault } from '../../workers/classifier.worker';
-import type { ModelLocation } from '../embed/location';
-import { escalate, type EscalationConfig, type EscalationReason } from '../escalation/handler';
+import type { ModelLocation, WebGpuFailure, WorkerFault } from '../engine/worker-protocol';
+import { escalate } from '../escalation/handler';
+import type { EscalationConfig, EscalationReason } from '../escalation/types';
 import { runToolCall } from '../tools/executor';
 import { ToolRegistry, type ToolImplementation } from '../tools/registry';
 import type { ChatTurn, EscalationState, ToolCallState } from './conversation';
@@ -54,9 +53,9 @@ export interface ChatWidgetProps {
    * worker caches it already (the offline demo).
    */
   browserCache?: boolean;
-  /** Tests only: make the WebGPU path fail (see the worker). */
+  /** Tests only: make the WebGPU path fail (see `WebGpuFailure`). */
   simulateWebGpuFailure?: WebGpuFailure;
-  /** Tests only: make the first worker crash or hang on its first message (see the worker). */
+  /** Tests only: make the first worker crash or hang on its first message (see `WorkerFault`). */
   simulateFault?: WorkerFault;
   /**
    * How long one classification may go unanswered before the worker is taken for hung and

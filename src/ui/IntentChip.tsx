@@ -1,5 +1,5 @@
 import { useId } from 'react';
-import type { Catalog } from '../catalog/catalog';
+import type { Catalog } from '../catalog/types';
 import type { Classification, IntentScore } from '../engine/classification';
 import { formatPercent, type Language, type Strings } from './i18n';
 

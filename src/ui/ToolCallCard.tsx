@@ -1,4 +1,5 @@
-import type { ToolSpec } from '../catalog/tool-spec';
+import type { ToolSpec } from '../catalog/types';
+import { isRecord } from '../shared/validation';
 import type { ToolCallState } from './conversation';
 import type { Language, Strings } from './i18n';
 import { missingQuestion } from './tool-flow';
@@ -16,7 +17,7 @@ function asText(value: unknown): string {
 
 /** A flat object as `key: value` rows; anything else as one JSON line. Text only, never HTML. */
 function Fields({ value, className }: { value: unknown; className: string }) {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+  if (!isRecord(value)) {
     return <pre className={className}>{asText(value)}</pre>;
   }
   return (

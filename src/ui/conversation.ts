@@ -1,6 +1,7 @@
 import type { Classification } from '../engine/classification';
-import type { ToolArguments } from '../catalog/tool-spec';
-import type { EscalationReason } from '../escalation/handler';
+import type { ToolArguments } from '../catalog/types';
+import type { EscalationReason } from '../escalation/types';
+import { isOneOf, isRecord, isStringArray } from '../shared/validation';
 
 /**
  * Where a tool call stands. `needs-input`: the message lacked a required argument and the widget
@@ -36,7 +37,7 @@ export interface ToolCallState {
 }
 
 /** Why a turn went to the escalation handler. */
-export type { EscalationReason } from '../escalation/handler';
+export type { EscalationReason } from '../escalation/types';
 
 /** A turn handed to a larger model or a person, and what came back. */
 export interface EscalationState {
@@ -96,9 +97,8 @@ export function turnsToSave(turns: readonly ChatTurn[]): ChatTurn[] {
   });
 }
 
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
+// Reviving saved turns: the shared guards keep each field that fits and drop the rest (see
+// src/shared/validation.ts), so state saved by an older release cannot break the widget.
 
 function isClassification(value: unknown): value is Classification {
   return (
@@ -143,17 +143,16 @@ function reviveTool(value: unknown): ToolCallState | undefined {
   if (
     typeof name !== 'string' ||
     !isArguments(value.arguments) ||
-    !Array.isArray(missing) ||
-    !missing.every((key) => typeof key === 'string') ||
-    !TOOL_STATUSES.includes(status as ToolCallStatus)
+    !isStringArray(missing) ||
+    !isOneOf(TOOL_STATUSES, status)
   ) {
     return undefined;
   }
   const tool: ToolCallState = {
     name,
     arguments: value.arguments,
-    missing: missing,
-    status: status === 'running' ? 'interrupted' : (status as ToolCallStatus),
+    missing,
+    status: status === 'running' ? 'interrupted' : status,
   };
   if ('result' in value) tool.result = value.result;
   const error = reviveError(value.error);
@@ -175,20 +174,27 @@ const ESCALATION_REASONS: readonly EscalationReason[] = [
   'low_confidence',
   'intent',
 ];
+const ESCALATION_STATUSES: readonly EscalationState['status'][] = [
+  'streaming',
+  'done',
+  'unavailable',
+  'error',
+  'interrupted',
+];
 
 function reviveEscalation(value: unknown): EscalationState | undefined {
   if (!isRecord(value)) return undefined;
   const { reason, status, handler, text } = value;
   if (
-    !ESCALATION_REASONS.includes(reason as EscalationReason) ||
+    !isOneOf(ESCALATION_REASONS, reason) ||
     typeof text !== 'string' ||
-    !['streaming', 'done', 'unavailable', 'error', 'interrupted'].includes(status as string)
+    !isOneOf(ESCALATION_STATUSES, status)
   ) {
     return undefined;
   }
   const escalation: EscalationState = {
-    reason: reason as EscalationReason,
-    status: status === 'streaming' ? 'interrupted' : (status as EscalationState['status']),
+    reason,
+    status: status === 'streaming' ? 'interrupted' : status,
     text,
   };
   if (handler === 'chat-completions' || handler === 'handoff') escalation.handler = handler;
@@ -215,12 +221,7 @@ function reviveTurn(value: unknown): ChatTurn | null {
   if (revivedTool) turn.tool = revivedTool;
   const revivedEscalation = reviveEscalation(escalation);
   if (revivedEscalation) turn.escalation = revivedEscalation;
-  if (
-    isRecord(answers) &&
-    typeof answers.turnId === 'string' &&
-    Array.isArray(answers.keys) &&
-    answers.keys.every((key) => typeof key === 'string')
-  ) {
+  if (isRecord(answers) && typeof answers.turnId === 'string' && isStringArray(answers.keys)) {
     turn.answers = { turnId: answers.turnId, keys: answers.keys };
   }
   // NOTE: saved by an older release, an unanswered turn has no `interrupted` mark; it is one.

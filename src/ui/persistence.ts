@@ -1,5 +1,6 @@
 import { createStore, get, set, type UseStore } from 'idb-keyval';
 import { reviveTurns, turnsToSave, type ChatTurn } from './conversation';
+import { isRecord } from '../shared/validation';
 import { parseLanguage, parseTheme, type Language, type Theme } from './i18n';
 
 /** What a widget with a `persistKey` keeps between visits, in IndexedDB. */
@@ -20,13 +21,13 @@ function widgetStore(): UseStore {
 export async function loadWidgetState(persistKey: string): Promise<SavedWidgetState | null> {
   try {
     const value: unknown = await get(persistKey, widgetStore());
-    if (typeof value !== 'object' || value === null) return null;
-    const saved = value as { turns?: unknown; settings?: { language?: string; theme?: string } };
+    if (!isRecord(value)) return null;
+    const settings = isRecord(value.settings) ? value.settings : {};
     return {
-      turns: reviveTurns(saved.turns),
+      turns: reviveTurns(value.turns),
       settings: {
-        language: parseLanguage(saved.settings?.language),
-        theme: parseTheme(saved.settings?.theme),
+        language: parseLanguage(typeof settings.language === 'string' ? settings.language : null),
+        theme: parseTheme(typeof settings.theme === 'string' ? settings.theme : null),
       },
     };
   } catch {

@@ -1,8 +1,9 @@
-import type { Catalog } from '../catalog/catalog';
+import type { Catalog, ToolArguments, ToolSpec } from '../catalog/types';
 import type { Classification, ProposedToolCall } from '../engine/classification';
-import { checkArguments, extractSlotValue } from '../catalog/json-schema';
-import type { ToolArguments, ToolSpec } from '../catalog/tool-spec';
-import { escalationReason, type EscalationReason } from '../escalation/handler';
+import { checkArguments } from '../catalog/json-schema';
+import { extractSlotValue } from './slot-values';
+import { escalationReason } from '../escalation/handler';
+import type { EscalationReason } from '../escalation/types';
 import type { ChatTurn, ToolCallState, ToolCallStatus } from './conversation';
 import type { Language } from './i18n';
 

@@ -1,11 +1,11 @@
 import { proxy, wrap, type Remote } from 'comlink';
 import { useCallback, useEffect, useRef, useState } from 'react';
-import type { ClassifierWorkerApi, WorkerLoadRequest } from '../../workers/classifier.worker';
 import type { Classification } from '../engine/classification';
 import type { ModelReply, ToolTurn } from '../engine/classifier';
 import { AbortError, ClassifierWorkerError, serializeError } from '../shared/errors';
 import { downloadRetryPlan, type ClassifierStatus } from '../engine/lifecycle';
 import { installErrorTransfer } from '../engine/worker-errors';
+import type { ClassifierWorkerApi, WorkerLoadRequest } from '../engine/worker-protocol';
 
 installErrorTransfer();
 

@@ -7,7 +7,7 @@ import {
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Catalog } from '../../src/catalog/catalog';
+import type { Catalog } from '../../src/catalog/types';
 import type { Classification } from '../../src/engine/classification';
 import { IntentClassifier } from '../../src/engine/classifier';
 import { LabelTrieLogitsProcessor } from '../../src/engine/constrained-generation';

@@ -20,7 +20,7 @@ import {
   IM_END_TOKEN_ID,
 } from '../../src/engine/prompt';
 import { ToolCallLogitsProcessor } from '../../src/decoding/tool-call-decoder';
-import type { ToolSpec } from '../../src/catalog/tool-spec';
+import type { ToolSpec } from '../../src/catalog/types';
 import { tokenTable } from '../../src/decoding/token-bytes';
 import { DEMO_ORDERS } from '../../src/tools/demo/orders';
 import { templateReply } from '../../src/tools/demo/replies';

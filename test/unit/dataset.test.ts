@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { Catalog } from '../../src/catalog/catalog';
+import type { Catalog } from '../../src/catalog/types';
 import {
   checkLabels,
   datasetReport,

@@ -5,7 +5,7 @@ import { readCatalog, readExamples } from '../../scripts/lib/data-files';
 import { DEMO_DATA } from '../../scripts/lib/paths';
 import { annotateRow, generateToolData, SEEDED_ORDER_IDS } from '../../scripts/lib/tool-data';
 import { parseToolReplies, resolveToolCalls } from '../../src/dataset/dataset';
-import { toTemplateJson } from '../../src/catalog/tool-spec';
+import { toTemplateJson } from '../../src/catalog/chat-template';
 import { templateReply } from '../../src/tools/demo/replies';
 
 const catalog = readCatalog(join(DEMO_DATA, 'catalog.json'));

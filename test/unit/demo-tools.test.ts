@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { validateCatalog } from '../../src/catalog/catalog';
 import { ToolError } from '../../src/shared/errors';
-import type { ToolArguments } from '../../src/catalog/tool-spec';
+import type { ToolArguments } from '../../src/catalog/types';
 import { DEMO_ORDERS, DEMO_PLANS } from '../../src/tools/demo/orders';
 import { templateReply } from '../../src/tools/demo/replies';
 import { MemoryShopStore, type ShopStore } from '../../src/tools/demo/store';

@@ -5,7 +5,7 @@ import {
   compilePattern,
   matches,
   PatternSyntaxError,
-} from '../../src/decoding/pattern';
+} from '../../src/catalog/pattern';
 
 const ALPHABET = ['a', 'b', '0', '1', '-', '中', ' '];
 

@@ -8,12 +8,8 @@ import {
   type DecodedToolCall,
 } from '../../src/decoding/tool-call-decoder';
 import { tokenTable, type TokenTable } from '../../src/decoding/token-bytes';
-import {
-  renderToolCall,
-  TOOL_CALL_OPEN,
-  type ToolArguments,
-  type ToolSpec,
-} from '../../src/catalog/tool-spec';
+import { renderToolCall, TOOL_CALL_OPEN } from '../../src/catalog/chat-template';
+import type { ToolArguments, ToolSpec } from '../../src/catalog/types';
 import { IM_END_TOKEN_ID } from '../../src/engine/prompt';
 import { demoTool } from '../support/demo-tools';
 import { loadQwen3Tokenizer } from '../../scripts/lib/tokenizer';

@@ -1,12 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ToolCallGrammar, type ToolCallState } from '../../src/decoding/tool-call-grammar';
-import {
-  renderToolCall,
-  TOOL_CALL_OPEN,
-  type ToolArguments,
-  type ToolSpec,
-  type ValueSchema,
-} from '../../src/catalog/tool-spec';
+import { renderToolCall, TOOL_CALL_OPEN } from '../../src/catalog/chat-template';
+import type { ToolArguments, ToolSpec, ValueSchema } from '../../src/catalog/types';
 import { demoTool, demoTools } from '../support/demo-tools';
 
 const demoGrammar = (name: string): ToolCallGrammar => new ToolCallGrammar(demoTool(name));

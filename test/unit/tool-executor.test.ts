@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { validateCatalog } from '../../src/catalog/catalog';
 import { AbortError, DataValidationError, ToolError } from '../../src/shared/errors';
-import type { ToolArguments, ToolSpec } from '../../src/catalog/tool-spec';
+import type { ToolArguments, ToolSpec } from '../../src/catalog/types';
 import { createDemoTools } from '../../src/tools/demo/tools';
 import { MemoryShopStore } from '../../src/tools/demo/store';
 import { MAX_RESULT_BYTES, runToolCall } from '../../src/tools/executor';

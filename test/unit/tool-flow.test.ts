@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { REPO_ROOT } from '../../scripts/lib/paths';
 import { validateCatalog } from '../../src/catalog/catalog';
 import type { Classification, ProposedToolCall } from '../../src/engine/classification';
-import type { ToolSpec } from '../../src/catalog/tool-spec';
+import type { ToolSpec } from '../../src/catalog/types';
 import { reviveTurns, type ChatTurn } from '../../src/ui/conversation';
 import {
   escalationHistory,

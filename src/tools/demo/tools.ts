@@ -1,7 +1,13 @@
 import { ToolError } from '../../shared/errors';
-import type { ToolArguments } from '../../catalog/tool-spec';
+import type { ToolArguments } from '../../catalog/types';
 import type { ToolImplementation } from '../registry';
-import { DEMO_TODAY, type DemoOrder, type PlanName } from './orders';
+import {
+  DEMO_TODAY,
+  type DemoInvoice,
+  type DemoOrder,
+  type DemoRefund,
+  type PlanName,
+} from './orders';
 import type { SequenceKind, ShopStore } from './store';
 import {
   INVOICE_TYPES,
@@ -178,20 +184,14 @@ export function createDemoTools(
     }
     const refused = REFUND_REFUSED[order.status];
     if (refused !== undefined) refuse(tool, `订单 ${order.order_id} ${refused}`);
-    const refund = {
+    const refund: DemoRefund = {
       refund_id: await documentNumber(store, 'refund', 'RF', today()),
       amount: order.amount,
       reason,
       status: '已受理',
     };
     await store.putOrder({ ...order, status: '退款中', refund });
-    const result: RequestRefundResult = {
-      order_id: order.order_id,
-      refund_id: refund.refund_id,
-      amount: refund.amount,
-      reason: refund.reason,
-      status: refund.status,
-    };
+    const result: RequestRefundResult = { order_id: order.order_id, ...refund };
     return result;
   };
 
@@ -214,18 +214,13 @@ export function createDemoTools(
     }
     const refused = INVOICE_REFUSED[order.status];
     if (refused !== undefined) refuse(tool, `订单 ${order.order_id} ${refused}`);
-    const invoice = {
+    const invoice: DemoInvoice = {
       invoice_id: await documentNumber(store, 'invoice', 'INV', today()),
       invoice_type: invoiceType,
       status: '开具中',
     };
     await store.putOrder({ ...order, invoice });
-    const result: RequestInvoiceResult = {
-      order_id: order.order_id,
-      invoice_id: invoice.invoice_id,
-      invoice_type: invoice.invoice_type,
-      status: invoice.status,
-    };
+    const result: RequestInvoiceResult = { order_id: order.order_id, ...invoice };
     return result;
   };
 

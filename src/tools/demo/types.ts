@@ -4,6 +4,7 @@
  * demo model's reply step all use these shapes. Every value is plain JSON: dates are `YYYY-MM-DD`,
  * money is yuan as a number with at most two decimals.
  */
+import { isRecord } from '../../shared/validation';
 
 /** The states a demo order can be in. */
 export const ORDER_STATUSES = ['待付款', '待发货', '已发货', '已签收', '已取消', '退款中'] as const;
@@ -151,10 +152,8 @@ export function isDemoToolName(name: string): name is DemoToolName {
  * demoResultProblem('cancel_service', { cancelled: '月度会员' }) // '"effective" must be a string'
  */
 export function demoResultProblem(name: DemoToolName, value: unknown): string | null {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    return 'the result must be a JSON object';
-  }
-  const record = value as Record<string, unknown>;
+  if (!isRecord(value)) return 'the result must be a JSON object';
+  const record = value;
   const fields: Record<string, FieldKind> = RESULT_FIELDS[name];
   for (const [field, kind] of Object.entries(fields)) {
     const item = record[field];

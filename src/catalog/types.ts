@@ -1,6 +1,45 @@
-import type { LocalizedText } from './catalog';
+/**
+ * What a catalog holds, as data: its intents, the tools they call and the tools' parameter
+ * schemas. Declarations only, so every module that reads a catalog can import them without
+ * importing how a catalog is checked (src/catalog/catalog.ts) or how a call is written
+ * (src/catalog/chat-template.ts).
+ */
+
+/** Text in the UI languages fenliu ships. */
+export interface LocalizedText {
+  zh: string;
+  en: string;
+}
+
+export interface Intent {
+  /** Stable identifier used by code and tool bindings, e.g. `order_status`. */
+  id: string;
+  /** The exact text the model answers with, e.g. `查询订单`. */
+  label: string;
+  name: LocalizedText;
+  description: LocalizedText;
+  /** Name of the catalog tool this intent calls; the model then writes the call's arguments. */
+  tool?: string;
+  /** Every turn with this intent goes to the escalation handler (e.g. "talk to a person"). */
+  escalate?: boolean;
+}
 
 /**
+ * Intents are data, not code: a catalog names every intent, the label the model answers with,
+ * and which intent receives messages that fit none of the others.
+ */
+export interface Catalog {
+  version: 1;
+  id: string;
+  name: LocalizedText;
+  /** Intent id used when nothing else fits (and for answers outside the catalog). */
+  fallbackIntent: string;
+  intents: Intent[];
+  /** Tools intents may call, declared as data (see `ToolSpec`). */
+  tools?: ToolSpec[];
+}
+
+/*
  * Tools are data first: a catalog declares each tool's name, description and parameter schema
  * (the JSON Schema form Qwen3's chat template takes in `tools`), and binds intents to tools by
  * name. Code supplies only the `execute` function (see src/tools/registry.ts), so the worker,
@@ -15,7 +54,7 @@ export interface StringSchema {
   type: 'string';
   description?: string;
   enum?: string[];
-  /** A regular expression over the whole value (see src/decoding/pattern.ts for the syntax). */
+  /** A regular expression over the whole value (see src/catalog/pattern.ts for the syntax). */
   pattern?: string;
   minLength?: number;
   /** Also bounds decoding: a free-text value stops at this many characters. */
@@ -84,55 +123,4 @@ export type ToolArguments = Record<string, string | number | boolean>;
 export interface ToolCall {
   name: string;
   arguments: ToolArguments;
-}
-
-/** Qwen3's tool-call markers; both are single special tokens in its tokenizer. */
-export const TOOL_CALL_OPEN = '<tool_call>';
-export const TOOL_CALL_CLOSE = '</tool_call>';
-
-/**
- * JSON as Qwen3's chat template writes it (`tojson`: Python's `json.dumps` with `ensure_ascii`
- * off): `", "` between items and `": "` after keys, non-ASCII text left as it is. Training
- * answers and decoding constraints both use this form, so the model sees one spelling only.
- */
-export function toTemplateJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(toTemplateJson).join(', ')}]`;
-  if (typeof value === 'object' && value !== null) {
-    const items = Object.entries(value).map(
-      ([key, item]) => `${JSON.stringify(key)}: ${toTemplateJson(item)}`,
-    );
-    return `{${items.join(', ')}}`;
-  }
-  return JSON.stringify(value);
-}
-
-/**
- * The text of one tool call exactly as Qwen3's chat template renders an assistant's
- * `tool_calls` entry: `<tool_call>\n{"name": …, "arguments": {…}}\n</tool_call>`.
- */
-export function renderToolCall(call: ToolCall): string {
-  return `${TOOL_CALL_OPEN}\n{"name": ${JSON.stringify(call.name)}, "arguments": ${toTemplateJson(call.arguments)}}\n${TOOL_CALL_CLOSE}`;
-}
-
-/**
- * The answer of an intent bound to a tool: its label, a newline, then the call — the content
- * and `tool_calls` of one assistant message, as the template joins them.
- */
-export function renderToolAnswer(label: string, call: ToolCall): string {
-  return `${label}\n${renderToolCall(call)}`;
-}
-
-/** A tool in the form Qwen3's chat template takes in `tools` (and OpenAI-style APIs). */
-export function templateToolDefinition(
-  spec: ToolSpec,
-  language: keyof LocalizedText = 'en',
-): { type: 'function'; function: { name: string; description: string; parameters: ObjectSchema } } {
-  return {
-    type: 'function',
-    function: {
-      name: spec.name,
-      description: spec.description[language],
-      parameters: spec.parameters,
-    },
-  };
 }

@@ -1,0 +1,84 @@
+import type { Classification } from './classification';
+import type { ModelReply, ToolTurn } from './classifier';
+import type { DevicePreference } from './device';
+import type { ClassifierStatus } from './lifecycle';
+
+/**
+ * What the classifier's Web Worker (workers/classifier.worker.ts) and its client
+ * (src/ui/useClassifier.ts) say to each other over comlink. Declarations only: the worker
+ * implements `ClassifierWorkerApi`, the client imports these types and never the worker itself.
+ */
+
+/** Where the model and the runtime files are served from (same origin as the page). */
+export interface ModelLocation {
+  /** Absolute URL of the folder holding model folders, e.g. `https://shop.example/models/`. */
+  modelBase: string;
+  modelId: string;
+  /** Absolute URL of the folder holding onnxruntime-web's `.mjs`/`.wasm` files. */
+  ortBase: string;
+}
+
+/** Test switches that make the WebGPU path fail for real, so the fallback can be tested. */
+export type WebGpuFailure = 'fail-creation' | 'lose-device';
+
+/**
+ * Test switches for the worker's supervision (src/ui/useClassifier.ts): on the first message
+ * after loading, `crash` throws outside any call (as an engine abort or out-of-memory would) and
+ * never answers; `hang` spins the thread forever, as a runaway computation would.
+ */
+export type WorkerFault = 'crash' | 'hang';
+
+export interface WorkerLoadRequest extends ModelLocation {
+  device: DevicePreference;
+  /** A precision the model ships; default: the best one for the device (see `chooseDtype`). */
+  dtype?: string;
+  /**
+   * `fail-creation`: WebGPU session creation fails (no adapter for ORT);
+   * `lose-device`: the WebGPU device is destroyed after the first message. Tests only.
+   */
+  simulateWebGpuFailure?: WebGpuFailure;
+  /**
+   * Set when an earlier worker's WebGPU session creation failed (the reason, in words): this
+   * worker loads on WASM, continuing that worker's lifecycle (no new probe or download status).
+   */
+  fallbackFrom?: string;
+  /** transformers.js's own file cache (see `RuntimeOptions.browserCache`); default on. */
+  browserCache?: boolean;
+  /** Tests only: make this worker crash or hang on its first message (see `WorkerFault`). */
+  simulateFault?: WorkerFault;
+}
+
+/**
+ * How `load` ended: with a final status, or asking for a fresh worker on WASM because WebGPU
+ * session creation failed. NOTE: transformers.js chains every session creation in a worker
+ * behind the previous one, so after one rejected creation all later ones reject with the same
+ * error; only a new worker can create the WASM session.
+ */
+export type LoadOutcome =
+  { kind: 'settled'; status: ClassifierStatus } | { kind: 'restart-on-wasm'; reason: string };
+
+/** What the worker exposes. */
+export interface ClassifierWorkerApi {
+  /**
+   * Probes the device, downloads and initializes the model, warms it up and reports every step
+   * through `onStatus` (also later: a lost WebGPU device reports the switch to WASM). Resolves
+   * with the final status; never rejects (failures become an `error` status with a stable code).
+   */
+  load(
+    request: WorkerLoadRequest,
+    onStatus: (status: ClassifierStatus) => void,
+  ): Promise<LoadOutcome>;
+  /**
+   * Classifies one message. `requestId` lets `cancel(requestId)` abort it (an AbortSignal cannot
+   * cross the worker boundary). Waits for a WASM switch in progress; a WebGPU failure during the
+   * call switches to WASM and runs the message again there.
+   */
+  classify(text: string, requestId: number): Promise<Classification>;
+  /**
+   * The model's reply to a tool's result (the seed's second step). Cancellable like `classify`
+   * with `cancel(requestId)`.
+   */
+  writeReply(turn: ToolTurn, requestId: number): Promise<ModelReply>;
+  /** Aborts the call started with `requestId` (a no-op once it has finished). */
+  cancel(requestId: number): void;
+}
