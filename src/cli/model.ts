@@ -7,6 +7,7 @@ import { calibrationProblems, type Calibration } from '../engine/classification'
 import { IntentClassifier } from '../engine/classifier';
 import { parseDataset, type LabelledExample } from '../dataset/dataset';
 import { ModelLoadError, errorMessage } from '../shared/errors';
+import { checkDocument, parseJson } from '../shared/validation';
 import { readModelCard, type ModelCard } from '../engine/model-folder';
 import { configureRuntime } from '../engine/runtime';
 import { CliError } from './options';
@@ -57,20 +58,18 @@ export function readCalibrationFlag(
 ): Calibration | null | undefined {
   if (value === undefined) return undefined;
   if (value === 'none') return null;
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(readText(value, '--calibration', cwd));
-  } catch (error) {
-    if (error instanceof CliError) throw error;
-    throw new ModelLoadError('model-folder-invalid', `${value} is not valid JSON`, {
-      cause: error,
-    });
-  }
-  const problems = calibrationProblems(parsed);
-  if (problems.length > 0) {
-    throw new ModelLoadError('model-folder-invalid', `${value}: ${problems.join('; ')}`);
-  }
-  return parsed as Calibration;
+  // NOTE: read first, outside parseJson, so a missing file stays the CLI's own usage error.
+  const text = readText(value, '--calibration', cwd);
+  const parsed = parseJson(
+    text,
+    (error) =>
+      new ModelLoadError('model-folder-invalid', `${value} is not valid JSON`, { cause: error }),
+  );
+  return checkDocument<Calibration>(
+    parsed,
+    calibrationProblems,
+    (problems) => new ModelLoadError('model-folder-invalid', `${value}: ${problems.join('; ')}`),
+  );
 }
 
 /** Loads the classifier for a folder opened with `openModelFolder`, on onnxruntime-node. */
