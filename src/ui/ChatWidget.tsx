@@ -33,6 +33,7 @@ import {
   turnAwaitingInput,
 } from './tool-flow';
 import { useClassifier } from './useClassifier';
+import { useColorScheme } from './color-scheme';
 
 export type { ModelLocation };
 
@@ -133,6 +134,7 @@ export function ChatWidget(props: ChatWidgetProps) {
   const [modelReplies, setModelReplies] = useState(props.modelReplies ?? false);
   const [language, setLanguage] = useState<Language>(props.language ?? 'zh');
   const [theme, setTheme] = useState<Theme>(props.theme ?? 'auto');
+  const colorScheme = useColorScheme(theme);
   const [draft, setDraft] = useState('');
   const [turns, setTurns] = useState<ChatTurn[]>([]);
   const [hydrated, setHydrated] = useState(persistKey === undefined);
@@ -505,6 +507,7 @@ export function ChatWidget(props: ChatWidgetProps) {
     <section
       className="fenliu"
       data-theme={theme}
+      data-scheme={colorScheme}
       lang={language === 'zh' ? 'zh-CN' : 'en'}
       aria-label={t.title}
     >
