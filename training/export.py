@@ -5,8 +5,9 @@ for model_type "qwen3":
     /usr/bin/python3 training/export.py --checkpoint training/build/demo-ckpt \
         --out public/models/fenliu-demo --dtypes fp32,int8
 
-CHECKPOINT is any Hugging Face Qwen3 folder (ours, finetune.py's OUT/merged, or a downloaded
-one: sharded, bf16/fp16/fp32). Writes OUT/config.json, OUT/generation_config.json and per dtype:
+CHECKPOINT is any Hugging Face Qwen3 folder (train.py's OUT, from scratch or fine-tuned, or a
+downloaded one: sharded, bf16/fp16/fp32). Writes OUT/config.json, OUT/generation_config.json and
+per dtype:
 - fp32  onnx/model.onnx (+ onnx/model.onnx_data, ONNX external data, when over 2 GB; config.json
         then tells transformers.js with "transformers.js_config": {"use_external_data_format"})
 - int8  onnx/model_int8.onnx: int8 weights, per-row float scales, standard ops only
@@ -24,7 +25,7 @@ one: sharded, bf16/fp16/fp32). Writes OUT/config.json, OUT/generation_config.jso
   ops since WASM lacks GatherBlockQuantized, and multiplied by MatMulNBits: smallest file)
 Prints each file's size and, for each quantized variant, its quantization error: max |logit
 difference| against fp32 PyTorch over every position of a few prompts, and how often both pick
-the same label (label argmax and greedy answer).
+the same label (the label trie's argmax, as the runtime, and the greedy answer).
 
 The graph is written op by op with onnx.helper rather than traced by torch.onnx, so its layout
 is exactly what transformers.js needs (see /work/shared/guide/MODEL-NOTES.md):
@@ -51,7 +52,8 @@ import torch
 from onnx import TensorProto, helper, numpy_helper
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from model import load_checkpoint, rope_inv_freq, generate, MASK_FILL, IM_END_ID, ENDOFTEXT_ID  # noqa: E402
+from model import rope_inv_freq, generate, LabelTrie, label_log_probs, MASK_FILL  # noqa: E402
+from hf_checkpoint import load_qwen3, write_generation_config  # noqa: E402
 
 OPSET = 14
 # transformers.js dtype -> file name
@@ -462,14 +464,13 @@ def probe_prompts(ckpt_dir):
 
 
 @torch.no_grad()
-@torch.no_grad()
 def probe_outputs(model, prompts, answers):
-    """What the quantization error compares: every logit of each prompt, the label argmax and
-    the greedy answer (small: kept while the model's weights are replaced)."""
-    from train import label_scores
+    """What the quantization error compares: every logit of each prompt, the label the runtime
+    answers (the label trie's argmax) and the greedy answer (small: kept while the model's
+    weights are replaced)."""
     out = {"logits": [model(torch.tensor([p]))[0] for p in prompts]}
     if answers:
-        out["label"] = label_scores(model, prompts, answers).argmax(-1)
+        out["label"] = label_log_probs(model, prompts, LabelTrie(answers)).argmax(-1)
         out["greedy"] = generate(model, prompts, max(len(a) for a in answers.values()))
     return out
 
@@ -498,7 +499,7 @@ def export(ckpt_dir, out_dir, dtypes, external="auto", block=Q4_BLOCK, probes=8,
     for dtype in dtypes:
         if dtype not in ONNX_FILES:
             sys.exit(f"export.py: unknown dtype {dtype!r} (have {', '.join(ONNX_FILES)})")
-    model = load_checkpoint(ckpt_dir)
+    model = load_qwen3(ckpt_dir)
     cfg = model.config
     os.makedirs(os.path.join(out_dir, "onnx"), exist_ok=True)
     prompts, answers = probe_prompts(ckpt_dir)
@@ -533,7 +534,7 @@ def export(ckpt_dir, out_dir, dtypes, external="auto", block=Q4_BLOCK, probes=8,
                                  len(prompts))
             if dtype != dtypes[-1]:
                 del model
-                model = load_checkpoint(ckpt_dir)
+                model = load_qwen3(ckpt_dir)
         where = f"{path} + {data_name}" if use_external else path
         print(f"{dtype:5s} {where}: {size / 2**20:.2f} MiB ({size} bytes) in {seconds:.1f} s; {err}", flush=True)
         results[dtype] = {"file": ONNX_FILES[dtype], "bytes": size, "external_data": use_external,
@@ -548,10 +549,7 @@ def export(ckpt_dir, out_dir, dtypes, external="auto", block=Q4_BLOCK, probes=8,
     with open(os.path.join(out_dir, "config.json"), "w", encoding="utf-8") as f:
         json.dump(hf, f, indent=2)
         f.write("\n")
-    with open(os.path.join(out_dir, "generation_config.json"), "w", encoding="utf-8") as f:
-        json.dump({"bos_token_id": ENDOFTEXT_ID, "eos_token_id": [IM_END_ID, ENDOFTEXT_ID],
-                   "pad_token_id": ENDOFTEXT_ID, "do_sample": False}, f, indent=2)
-        f.write("\n")
+    write_generation_config(out_dir)
     return results
 
 

@@ -1,13 +1,17 @@
 """
-Hugging Face Qwen3 checkpoint folders, read and written with our own safetensors code:
+Hugging Face Qwen3 checkpoint folders, read and written with our own safetensors code
+(tensor_file.py). The one checkpoint reader and writer: train.py saves with save_qwen3 whatever
+it trained (from scratch, LoRA merged or full); export.py and reference_logits.py load with
+load_qwen3:
 
     config.json                        model_type "qwen3"
     model.safetensors                  one file, or
     model.safetensors.index.json       {"weight_map": {tensor name: shard file}} + the shards
     (bf16, fp16 or fp32; a tied lm_head may be present or omitted)
 
-    from hf_checkpoint import load_qwen3, write_random_qwen3
+    from hf_checkpoint import load_qwen3, save_qwen3, write_random_qwen3
     model = load_qwen3("Qwen3-0.6B")                  # fp32 Qwen3ForCausalLM, eval mode
+    save_qwen3(model, "out")                          # config.json, generation_config.json, weights
 
 Loading reads one tensor at a time into an uninitialised model, so peak memory is the model in
 the target dtype plus the largest tensor. Every problem is a CheckpointError whose message says
@@ -22,8 +26,8 @@ import zlib
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from model import Qwen3Config, Qwen3ForCausalLM, ENDOFTEXT_ID, IM_END_ID
-from safetensors import SafetensorsFile, SafetensorsError, write_file
+from model import Qwen3Config, Qwen3ForCausalLM, ENDOFTEXT_ID, IM_END_ID  # noqa: E402
+from tensor_file import SafetensorsFile, SafetensorsError, element_size, write_file  # noqa: E402
 
 CONFIG = "config.json"
 SINGLE = "model.safetensors"
@@ -194,7 +198,6 @@ def write_sharded(folder, specs, produce, max_shard_bytes=None, metadata=None):
     """Writes tensors in Hugging Face's layout: model.safetensors, or (when they exceed
     max_shard_bytes) model-0000i-of-0000n.safetensors + model.safetensors.index.json.
     specs [(name, dtype, shape)]; produce(name) -> tensor, called once per tensor."""
-    from safetensors import element_size
     os.makedirs(folder, exist_ok=True)
     specs = sorted(specs, key=lambda s: s[0])
     sizes = {n: int(torch.Size(shape).numel()) * element_size(dt) for n, dt, shape in specs}

@@ -21,7 +21,7 @@ import os
 import torch
 import torch.nn as nn
 
-from safetensors import save_file, SafetensorsFile
+from tensor_file import save_file, SafetensorsFile
 
 LINEAR_NAMES = ("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj")
 DEFAULT_TARGETS = ("q_proj", "v_proj")

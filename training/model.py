@@ -6,7 +6,10 @@ here loads as `Qwen3ForCausalLM` and one exported from Hugging Face loads here. 
 
 Qwen3 = Llama + RMSNorm on each head's q and k (before RoPE) + no biases. One forward serves
 training (right padding, logits only at answer positions), evaluation/generation (left padding,
-KV cache) and the parity reference for the ONNX graph that export.py builds op by op.
+KV cache) and the parity reference for the ONNX graph that export.py builds op by op. Below it,
+the two ways the runtime reads a model: greedy `generate` (transformers.js) and the label trie's
+constrained probabilities (`LabelTrie`, `label_log_probs`: IntentClassifier). Checkpoint folders
+are read and written by hf_checkpoint.py, which imports this module (never the other way round).
 """
 import json
 import math
@@ -292,24 +295,6 @@ def default_position_ids(attention_mask):
     return pos.masked_fill(attention_mask == 0, 1)
 
 
-def load_checkpoint(ckpt_dir, dtype=torch.float32):
-    """Model from a Hugging Face Qwen3 folder (config.json + model.safetensors, or shards listed
-    in model.safetensors.index.json; bf16/fp16/fp32), converted to `dtype`. Raises
-    hf_checkpoint.CheckpointError naming the problem (missing file, not Qwen3, shape mismatch)."""
-    from hf_checkpoint import load_qwen3
-    return load_qwen3(ckpt_dir, dtype=dtype)
-
-
-def save_checkpoint(model, ckpt_dir):
-    import os
-    from safetensors import save_file
-    os.makedirs(ckpt_dir, exist_ok=True)
-    model.config.save(os.path.join(ckpt_dir, "config.json"))
-    # state_dict holds only parameters (inv_freq is non-persistent); the tied head is not duplicated.
-    save_file({k: v.detach().float().contiguous() for k, v in model.state_dict().items()},
-              os.path.join(ckpt_dir, "model.safetensors"), metadata={"format": "pt"})
-
-
 @torch.no_grad()
 def generate(model, prompts, max_new_tokens, eos_ids=(IM_END_ID, ENDOFTEXT_ID), pad_id=ENDOFTEXT_ID):
     """Greedy decoding with the KV cache, prompts left-padded into one batch, as transformers.js
@@ -337,3 +322,66 @@ def generate(model, prompts, max_new_tokens, eos_ids=(IM_END_ID, ENDOFTEXT_ID), 
         logits, past = model(nxt[:, None], attention_mask=mask, position_ids=pos, past_key_values=past,
                              num_logits_to_keep=1)
     return out
+
+
+class LabelTrie:
+    """The labels' answers as a token trie, built as the runtime builds it (src/engine/label-trie.ts).
+
+    Each label's answer (its tokens and <|im_end|>; for an intent bound to a tool, the label, "\n"
+    and <tool_call>) is a path from the root. The model is asked only at branch points (nodes with
+    two or more children): a label's probability is the product, over the branch points on its
+    path, of the model's probability for its child renormalised over the allowed children, so the
+    labels' probabilities sum to 1. IntentClassifier answers the label with the highest."""
+
+    def __init__(self, answers):
+        """answers: {label: answer token ids}, in label order (ties go to the earlier label)."""
+        self.labels = list(answers)
+        self.answers = [tuple(a) for a in answers.values()]
+        for i, a in enumerate(self.answers):
+            for j, b in enumerate(self.answers):
+                if i != j and (not a or b[:len(a)] == a):
+                    raise ValueError(f"label {self.labels[i]!r}: its answer {list(a)} is empty or a "
+                                     f"prefix of label {self.labels[j]!r}'s")
+        children = {}
+        for tokens in self.answers:
+            for j, t in enumerate(tokens):
+                children.setdefault(tokens[:j], set()).add(t)
+        # {path from the root: the tokens allowed after it}, only where the model must choose
+        self.branch_points = {path: sorted(c) for path, c in children.items() if len(c) > 1}
+
+    def log_probs(self, choices):
+        """Each label's log-probability from one prompt's {branch point: {child: log-prob}}."""
+        return [sum(choices[a[:j]][t] for j, t in enumerate(a) if a[:j] in self.branch_points)
+                for a in self.answers]
+
+
+@torch.no_grad()
+def last_logits(model, seqs, pad_id=ENDOFTEXT_ID):
+    """[len(seqs), V] logits at each sequence's last position (right-padded batch)."""
+    T = max(len(s) for s in seqs)
+    device = model.lm_head_weight.device
+    ids = torch.full((len(seqs), T), pad_id, dtype=torch.long)
+    mask = torch.zeros((len(seqs), T), dtype=torch.long)
+    for i, s in enumerate(seqs):
+        ids[i, :len(s)] = torch.tensor(s)
+        mask[i, :len(s)] = 1
+    at = (torch.arange(len(seqs), device=device), mask.sum(1).to(device) - 1)
+    logits, _ = model(ids.to(device), attention_mask=mask.to(device), logits_at=at)
+    return logits.float()
+
+
+@torch.no_grad()
+def label_log_probs(model, prompts, trie, batch_size=64):
+    """[len(prompts), len(trie.labels)]: each label's log-probability as IntentClassifier computes
+    it (see LabelTrie): per prompt one forward for each branch point, the prompt followed by the
+    branch point's path, whose last logits are renormalised over the allowed children."""
+    jobs = [(i, path) for i in range(len(prompts)) for path in trie.branch_points]
+    choices = [{} for _ in prompts]
+    for b in range(0, len(jobs), batch_size):
+        chunk = jobs[b:b + batch_size]
+        logits = last_logits(model, [list(prompts[i]) + list(path) for i, path in chunk])
+        for row, (i, path) in zip(logits, chunk):
+            allowed = trie.branch_points[path]
+            choices[i][path] = dict(zip(allowed, row[allowed].log_softmax(-1).tolist()))
+    scores = torch.tensor([trie.log_probs(c) for c in choices], dtype=torch.float64)
+    return scores.view(len(prompts), len(trie.labels))

@@ -28,7 +28,8 @@ import numpy as np
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from model import load_checkpoint, default_position_ids  # noqa: E402
+from model import default_position_ids  # noqa: E402
+from hf_checkpoint import load_qwen3  # noqa: E402
 from export import Q4_BLOCK, dequantize_for  # noqa: E402
 from lora import load_adapter  # noqa: E402
 
@@ -59,7 +60,7 @@ def main():
     args = p.parse_args()
     torch.set_num_threads(args.threads)
 
-    model = load_checkpoint(args.checkpoint)
+    model = load_qwen3(args.checkpoint)
     if args.adapter:
         if args.dequantize:
             sys.exit("reference_logits.py: --adapter and --dequantize do not combine (quantize the merged model)")

@@ -1,6 +1,6 @@
 """
-finetune.py under torchrun: 2 CPU processes (DDP, gloo) give the loss curve and the adapter of
-1 process with the same global batch. Run from the repo root:
+train.py --init-from FOLDER (LoRA) under torchrun: 2 CPU processes (DDP, gloo) give the loss curve
+and the adapter of 1 process with the same global batch. Run from the repo root:
 
     /usr/bin/python3 -m unittest discover -s training/tests
 """
@@ -16,11 +16,11 @@ import torch
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, ".."))
 sys.path.insert(0, HERE)
-from safetensors import load_file  # noqa: E402
+from tensor_file import load_file  # noqa: E402
 from test_finetune import tiny_folder  # noqa: E402
 from test_train import write_dataset  # noqa: E402
 
-FINETUNE = os.path.join(HERE, "..", "finetune.py")
+TRAIN = os.path.join(HERE, "..", "train.py")
 
 
 def run(cmd):
@@ -39,17 +39,17 @@ class TestTorchrun(unittest.TestCase):
             write_dataset(d, n=30)
             base = tiny_folder(os.path.join(d, "base"), dtype=torch.bfloat16, initializer_range=0.3)
             # LoRA dropout draws from each process's own RNG stream, so it is off here; token
-            # dropout depends on (seed, step, row) only and stays on.
-            common = ["--base", base, "--data", d, "--steps", "6", "--batch-size", "8", "--lr", "1e-2",
+            # dropout is drawn alike by every process for the whole global batch and stays on.
+            common = ["--init-from", base, "--data", d, "--steps", "6", "--batch-size", "8", "--lr", "1e-2",
                       "--warmup", "1", "--lora-dropout", "0", "--token-drop", "0.25", "--threads", "1",
                       "--lora-targets", "q_proj,v_proj,up_proj", "--eval-splits", "", "--log-every", "1"]
             one = os.path.join(d, "one")
             two = os.path.join(d, "two")
-            run([sys.executable, FINETUNE, "--out", one] + common)
+            run([sys.executable, TRAIN, "--out", one] + common)
             # NOTE: --redirects/--tee 1 (stdout) because torch 1.13's launcher turns the default "0"
             # into None under Python 3.11 (IntFlag no longer iterates its zero member) and fails.
             out = run([sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
-                       "--redirects", "1", "--tee", "1", FINETUNE, "--out", two] + common)
+                       "--redirects", "1", "--tee", "1", TRAIN, "--out", two] + common)
             self.assertIn("on 2 process(es), cpu", out)
             log1 = json.load(open(os.path.join(one, "train_log.json")))
             log2 = json.load(open(os.path.join(two, "train_log.json")))

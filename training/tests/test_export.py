@@ -18,6 +18,7 @@ from onnx import TensorProto, numpy_helper
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 import export  # noqa: E402
 from model import Qwen3Config, Qwen3ForCausalLM  # noqa: E402
+from hf_checkpoint import save_qwen3  # noqa: E402
 from reference_logits import reference  # noqa: E402
 
 
@@ -116,9 +117,8 @@ class TestGraph(unittest.TestCase):
 
     def test_export_writes_the_model_folder(self):
         m = tiny_model()
-        from model import save_checkpoint
         with tempfile.TemporaryDirectory() as d:
-            save_checkpoint(m, os.path.join(d, "ckpt"))
+            save_qwen3(m, os.path.join(d, "ckpt"))
             export.export(os.path.join(d, "ckpt"), os.path.join(d, "out"), ["fp32", "int8"])
             names = sorted(os.listdir(os.path.join(d, "out"))) + sorted(os.listdir(os.path.join(d, "out", "onnx")))
             self.assertEqual(names, ["config.json", "generation_config.json", "onnx", "model.onnx", "model_int8.onnx"])

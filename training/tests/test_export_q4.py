@@ -18,7 +18,8 @@ from onnx import TensorProto
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 import export  # noqa: E402
-from model import Qwen3Config, Qwen3ForCausalLM, save_checkpoint  # noqa: E402
+from model import Qwen3Config, Qwen3ForCausalLM  # noqa: E402
+from hf_checkpoint import save_qwen3  # noqa: E402
 
 
 def tiny_model(hidden=48):
@@ -101,7 +102,7 @@ class TestQ4Graphs(unittest.TestCase):
 
     def test_export_external_data_and_config(self):
         with tempfile.TemporaryDirectory() as d:
-            save_checkpoint(tiny_model(hidden=32), os.path.join(d, "ckpt"))
+            save_qwen3(tiny_model(hidden=32), os.path.join(d, "ckpt"))
             out = os.path.join(d, "model")
             results = export.export(os.path.join(d, "ckpt"), out, ["fp32", "q4"], external="always", report=False)
             self.assertTrue(results["fp32"]["external_data"])

@@ -1,6 +1,7 @@
 """
 Hugging Face checkpoint folders (sharded, bf16/fp16, clear errors), LoRA (identity at init,
-merge = unmerged forward, PEFT adapter round trip) and a short fine-tuning run. Run from the
+merge = unmerged forward, PEFT adapter round trip) and a short fine-tuning run (train.py
+--init-from FOLDER). Run from the
 repo root:
 
     /usr/bin/python3 -m unittest discover -s training/tests
@@ -19,8 +20,8 @@ from hf_checkpoint import (CheckpointError, load_qwen3, write_random_qwen3, save
                            QWEN3_0_6B, INDEX)
 from lora import (AdapterError, apply_lora, load_adapter, merge_lora_, save_adapter, parse_targets,  # noqa: E402
                   LINEAR_NAMES)
-from safetensors import SafetensorsFile, load_file, save_file  # noqa: E402
-import finetune  # noqa: E402
+from tensor_file import SafetensorsFile, load_file, save_file  # noqa: E402
+import train  # noqa: E402
 from test_train import write_dataset  # noqa: E402
 
 TINY = dict(QWEN3_0_6B, hidden_size=32, intermediate_size=48, num_hidden_layers=2, num_attention_heads=4,
@@ -100,25 +101,24 @@ class TestCheckpointFolders(unittest.TestCase):
         os.remove(os.path.join(self.d, "model-00002-of-00002.safetensors"))
         self.assertCheckpointError(r"model-00002-of-00002\.safetensors: missing \(listed in")
 
-    def test_not_qwen3(self):
+    def edit_config(self, **changes):
+        """A tiny folder whose config.json then gets `changes`."""
         tiny_folder(self.d)
-        cfg = json.load(open(os.path.join(self.d, "config.json")))
-        cfg.update(model_type="llama", architectures=["LlamaForCausalLM"])
-        json.dump(cfg, open(os.path.join(self.d, "config.json"), "w"))
+        path = os.path.join(self.d, "config.json")
+        cfg = json.load(open(path))
+        cfg.update(changes)
+        json.dump(cfg, open(path, "w"))
+
+    def test_not_qwen3(self):
+        self.edit_config(model_type="llama", architectures=["LlamaForCausalLM"])
         self.assertCheckpointError(r"model_type is 'llama' \(architectures: LlamaForCausalLM\); only Qwen3")
 
     def test_shape_mismatch(self):
-        tiny_folder(self.d)
-        cfg = json.load(open(os.path.join(self.d, "config.json")))
-        cfg["intermediate_size"] = 64
-        json.dump(cfg, open(os.path.join(self.d, "config.json"), "w"))
+        self.edit_config(intermediate_size=64)
         self.assertCheckpointError(r"mlp\.\w+_proj\.weight has shape \[\d+, \d+\], but config\.json implies")
 
     def test_layer_count_mismatch(self):
-        tiny_folder(self.d)
-        cfg = json.load(open(os.path.join(self.d, "config.json")))
-        cfg["num_hidden_layers"] = 3
-        json.dump(cfg, open(os.path.join(self.d, "config.json"), "w"))
+        self.edit_config(num_hidden_layers=3)
         self.assertCheckpointError(r"missing 11 tensor\(s\): model\.layers\.2\.")
 
     def test_truncated_file(self):
@@ -226,21 +226,21 @@ class TestFinetune(unittest.TestCase):
             # answer, whatever the adapter does; larger rows stand in for a pretrained model's.
             base = tiny_folder(os.path.join(d, "base"), dtype=torch.bfloat16, initializer_range=0.3)
             out = os.path.join(d, "out")
-            args = finetune.get_args(["--base", base, "--data", d, "--out", out, "--steps", "40", "--lr", "1e-2",
+            args = train.get_args(["--init-from", base, "--data", d, "--out", out, "--steps", "40", "--lr", "1e-2",
                                       "--batch-size", "8", "--lora-targets", "all", "--lora-dropout", "0",
                                       "--warmup", "2", "--log-every", "100", "--eval-splits", "", "--threads", "1"])
-            model, result = finetune.finetune(args)
+            model, result = train.train(args)
             losses = [s["loss"] for s in result["steps"]]
             self.assertLess(sum(losses[-5:]) / 5, losses[0] / 3)
             self.assertTrue(os.path.exists(os.path.join(out, "adapter", "adapter_model.safetensors")))
-            merged = load_qwen3(os.path.join(out, "merged"))
+            merged = load_qwen3(out)
             with_adapter = load_qwen3(base)
             load_adapter(with_adapter, os.path.join(out, "adapter"))
             ids = torch.tensor([[151644, 872, 198, 1001, 1002, 5003, 151645]])
             a, _ = merged(ids)
             b, _ = with_adapter.eval()(ids)
             self.assertLess((a - b).abs().max().item(), 1e-5)
-            log = json.load(open(os.path.join(out, "merged", "train_log.json")))
+            log = json.load(open(os.path.join(out, "train_log.json")))
             self.assertEqual(len(log["sample_prompts"]), 16)
 
 

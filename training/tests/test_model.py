@@ -1,6 +1,6 @@
 """
 Qwen3 forward: causal + padding mask, KV cache = full forward, GQA head mapping, logits
-selection. Run from the repo root:
+selection; the label trie's constrained probabilities (as src/engine/label-trie.ts). Run from the repo root:
 
     /usr/bin/python3 -m unittest discover -s training/tests
 """
@@ -13,7 +13,8 @@ import torch
 import torch.nn.functional as F
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
-from model import Qwen3Config, Qwen3ForCausalLM, default_position_ids, generate, rope_cos_sin, rotate_half  # noqa: E402
+from model import (Qwen3Config, Qwen3ForCausalLM, LabelTrie, default_position_ids, generate,  # noqa: E402
+                   label_log_probs, rope_cos_sin, rotate_half)
 
 ATOL = 1e-5
 
@@ -132,6 +133,57 @@ class TestForward(unittest.TestCase):
                 logits, _ = self.m(torch.tensor([seq]))
                 seq.append(int(logits[0, -1].argmax()))
             self.assertEqual(o, seq[len(r):])
+
+
+END = 151645
+
+
+class TestLabelTrie(unittest.TestCase):
+    """The cases of test/unit/label-trie.test.ts, so Python and the runtime define one accuracy."""
+
+    def test_one_branch_point_when_first_tokens_differ(self):
+        trie = LabelTrie({"a": [1, END], "b": [2, 3, END], "c": [4, 5, 6, END]})
+        self.assertEqual(list(trie.branch_points), [()])
+        logits = torch.tensor([2.0, 1.0, 0.0], dtype=torch.float64)  # tokens 1, 2, 4: nothing else competes
+        choices = {(): dict(zip([1, 2, 4], logits.log_softmax(-1).tolist()))}
+        expected = logits.softmax(-1).tolist()
+        for lp, p in zip(trie.log_probs(choices), expected):
+            self.assertAlmostEqual(math.exp(lp), p, places=10)
+
+    def test_every_branch_point_and_the_distribution_sums_to_one(self):
+        trie = LabelTrie({"a": [1, 2, END], "b": [1, 3, END], "c": [1, END], "d": [4, END]})
+        self.assertEqual(trie.branch_points, {(): [1, 4], (1,): [2, 3, END]})
+        choices = {(): {1: math.log(0.8), 4: math.log(0.2)},
+                   (1,): {2: math.log(0.5), 3: math.log(0.3), END: math.log(0.2)}}
+        p = [math.exp(lp) for lp in trie.log_probs(choices)]
+        for got, want in zip(p, [0.8 * 0.5, 0.8 * 0.3, 0.8 * 0.2, 0.2]):
+            self.assertAlmostEqual(got, want, places=10)
+        self.assertAlmostEqual(sum(p), 1.0, places=12)
+
+    def test_forced_tokens_cost_nothing(self):
+        trie = LabelTrie({"a": [1, 2, 3, 5, END], "b": [1, 2, 3, 6, END]})
+        self.assertEqual(list(trie.branch_points), [(1, 2, 3)])
+
+    def test_an_answer_that_prefixes_another_is_refused(self):
+        with self.assertRaisesRegex(ValueError, "prefix"):
+            LabelTrie({"a": [1, 2], "b": [1, 2, END]})
+
+    def test_model_probabilities_are_renormalised_over_the_allowed_tokens(self):
+        torch.set_num_threads(1)
+        m = tiny_model()
+        trie = LabelTrie({"a": [7, 8, END], "b": [7, 9, END], "c": [10, END]})
+        prompts = [[5, 6, 11, 12], [13, 14]]
+        got = label_log_probs(m, prompts, trie, batch_size=3)  # batches cut across prompts
+        self.assertEqual(tuple(got.shape), (2, 3))
+        for i, prompt in enumerate(prompts):
+            root, _ = m(torch.tensor([prompt]))
+            after7, _ = m(torch.tensor([prompt + [7]]))
+            r = root[0, -1, [7, 10]].log_softmax(-1)
+            s = after7[0, -1, [8, 9]].log_softmax(-1)
+            want = [r[0] + s[0], r[0] + s[1], r[1]]
+            for j in range(3):
+                self.assertAlmostEqual(got[i, j].item(), want[j].item(), places=5)
+            self.assertAlmostEqual(got[i].exp().sum().item(), 1.0, places=6)
 
 
 if __name__ == "__main__":

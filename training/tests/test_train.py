@@ -1,9 +1,12 @@
 """
-train.py: answer-only loss, token dropout on the user's message only, determinism of two short
-runs, and frozen rows for tokens the data never shows. Run from the repo root:
+train.py: the defaults of each path (scratch, LoRA, full), answer-only loss, token dropout on the
+user's message only, determinism of two short runs, and frozen rows for tokens the data never
+shows. Run from the repo root:
 
     /usr/bin/python3 -m unittest discover -s training/tests
 """
+import contextlib
+import io
 import json
 import math
 import os
@@ -17,8 +20,8 @@ import torch.nn.functional as F
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 import train  # noqa: E402
-from model import Qwen3Config, Qwen3ForCausalLM  # noqa: E402
-from safetensors import load_file  # noqa: E402
+from model import Qwen3Config, Qwen3ForCausalLM, LabelTrie, label_log_probs  # noqa: E402
+from tensor_file import load_file  # noqa: E402
 
 HEAD = [151644, 872, 198]                                                  # <|im_start|>user\n
 TAIL = [151645, 198, 151644, 77091, 198, 151667, 271, 151668, 271]          # ...assistant\n<think>\n\n</think>\n\n
@@ -28,6 +31,11 @@ LABELS = {"查询订单": [51154, 50410], "取消服务": [50350, 47874], "转�
 def row(msg, label):
     prompt = HEAD + msg + TAIL
     return {"input_ids": prompt + LABELS[label] + [151645], "answer_start": len(prompt), "label": label}
+
+
+def mean_loss(model, seqs, head=None):
+    loss_sum, n = train.answer_loss_sum(model, seqs, head)
+    return loss_sum / n
 
 
 def write_dataset(d, n=24):
@@ -53,6 +61,37 @@ def write_dataset(d, n=24):
     return rows
 
 
+class TestArgs(unittest.TestCase):
+    COMMON = ["--data", "d", "--out", "o"]
+
+    def test_each_path_takes_its_column_of_defaults(self):
+        scratch = train.get_args(self.COMMON)
+        lora = train.get_args(self.COMMON + ["--init-from", "folder"])
+        explicit = train.get_args(self.COMMON + ["--init-from", "folder", "--lora"])
+        full = train.get_args(self.COMMON + ["--init-from", "folder", "--full"])
+        for name, values in train.PATH_DEFAULTS.items():
+            self.assertEqual((getattr(scratch, name), getattr(lora, name), getattr(full, name)), values, name)
+            self.assertEqual(getattr(explicit, name), getattr(lora, name), name)
+        self.assertEqual((scratch.lr, lora.lr, full.lr), (3e-3, 2e-4, 2e-5))
+        self.assertEqual((scratch.batch_size, lora.batch_size, scratch.epochs, lora.epochs), (32, 8, 12, 3))
+        self.assertEqual((scratch.hidden_size, scratch.layers), (64, 2))
+        self.assertIsNone(lora.hidden_size)  # the folder's config.json decides
+
+    def test_a_flag_given_wins(self):
+        args = train.get_args(self.COMMON + ["--init-from", "folder", "--lr", "1e-3", "--token-drop", "0.1",
+                                             "--no-train-unseen-rows", "--compose", "--threads", "2"])
+        self.assertEqual((args.lr, args.token_drop, args.train_unseen_rows, args.compose, args.threads),
+                         (1e-3, 0.1, False, True, 2))
+        args = train.get_args(self.COMMON + ["--no-compose", "--no-deterministic", "--weight-decay", "0"])
+        self.assertEqual((args.compose, args.deterministic, args.weight_decay), (False, False, 0.0))
+
+    def test_flags_of_another_path_are_refused(self):
+        for extra in (["--lora"], ["--full"], ["--no-merge"], ["--init-from", "folder", "--full", "--no-merge"],
+                      ["--init-from", "folder", "--hidden-size", "32"], ["--init-from", "f", "--lora", "--full"]):
+            with self.assertRaises(SystemExit, msg=extra), contextlib.redirect_stderr(io.StringIO()):
+                train.get_args(self.COMMON + extra)
+
+
 class TestLoss(unittest.TestCase):
     def setUp(self):
         torch.set_num_threads(1)
@@ -73,7 +112,7 @@ class TestLoss(unittest.TestCase):
 
     def test_loss_equals_manual_answer_cross_entropy(self):
         seqs = [(r["input_ids"], r["answer_start"]) for r in self.rows]
-        loss = train.answer_loss(self.m, seqs)
+        loss = mean_loss(self.m, seqs)
         per_token = []
         for ids, a in seqs:  # unpadded, full logits, then keep only answer positions
             logits, _ = self.m(torch.tensor([ids]))
@@ -84,8 +123,8 @@ class TestLoss(unittest.TestCase):
         r = self.rows[0]
         changed = dict(r, input_ids=list(r["input_ids"]))
         changed["input_ids"][-2] = 99  # a label token
-        l1 = train.answer_loss(self.m, [(r["input_ids"], r["answer_start"])])
-        l2 = train.answer_loss(self.m, [(changed["input_ids"], changed["answer_start"])])
+        l1 = mean_loss(self.m, [(r["input_ids"], r["answer_start"])])
+        l2 = mean_loss(self.m, [(changed["input_ids"], changed["answer_start"])])
         self.assertNotAlmostEqual(l1.item(), l2.item(), places=4)
 
     def test_token_drop_touches_only_the_message(self):
@@ -162,12 +201,12 @@ class TestToolRows(unittest.TestCase):
         seqs = [([1, 2, 3, 4, 5], 3), ([6, 7, 8, 9], 2)]
         seen = sorted({t for ids, _ in seqs for t in ids})
         rest = cfg.vocab_size - len(seen)
-        full = train.answer_loss(m, seqs)
+        full = mean_loss(m, seqs)
         everything = train.SampledHead(m, seen, rest, seed=0)
-        self.assertAlmostEqual(train.answer_loss(m, seqs, everything).item(), full.item(), places=4)
+        self.assertAlmostEqual(mean_loss(m, seqs, everything).item(), full.item(), places=4)
         sampled = train.SampledHead(m, seen, 500, seed=0)
         self.assertAlmostEqual(sampled.correction, math.log(rest / 500))
-        self.assertTrue(torch.isfinite(train.answer_loss(m, seqs, sampled)))
+        self.assertTrue(torch.isfinite(mean_loss(m, seqs, sampled)))
 
 
 class TestRuns(unittest.TestCase):
@@ -190,6 +229,18 @@ class TestRuns(unittest.TestCase):
                     open(os.path.join(d, "b", "model.safetensors"), "rb") as f2:
                 self.assertEqual(f1.read(), f2.read())  # same weights bit for bit
             self.assertLess(losses1[-1], losses1[0])
+
+    def test_reports_the_runtime_accuracy(self):
+        with tempfile.TemporaryDirectory() as d:
+            rows = write_dataset(d)
+            model, log = self.run_once(d, os.path.join(d, "a"), ["--eval-splits", "train"])
+            self.assertEqual(set(log["accuracy"]["train"]), {"accuracy", "generate", "n"})
+            trie = LabelTrie(log["labels"])
+            best = label_log_probs(model, [r["input_ids"][:r["answer_start"]] for r in rows], trie).argmax(-1)
+            right = sum(trie.labels[b] == r["label"] for b, r in zip(best.tolist(), rows))
+            self.assertEqual(log["accuracy"]["train"]["accuracy"], right / len(rows))
+            saved = json.load(open(os.path.join(d, "a", "train_log.json")))
+            self.assertEqual(saved["accuracy"], log["accuracy"])
 
     def test_unseen_rows_stay_as_initialised(self):
         # Plain per-token embedding: rows of tokens absent from train.jsonl are the initial ones.

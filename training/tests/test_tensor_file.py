@@ -1,5 +1,5 @@
 """
-Round trips of our .safetensors reader/writer, and of a checkpoint folder. Run from the repo root:
+Round trips of our .safetensors reader/writer (tensor_file.py), and of a checkpoint folder. Run from the repo root:
 
     /usr/bin/python3 -m unittest discover -s training/tests
 """
@@ -13,8 +13,9 @@ import unittest
 import torch
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
-from safetensors import load_file, save_file, read_header  # noqa: E402
-from model import Qwen3Config, Qwen3ForCausalLM, save_checkpoint, load_checkpoint  # noqa: E402
+from tensor_file import load_file, save_file, read_header  # noqa: E402
+from model import Qwen3Config, Qwen3ForCausalLM  # noqa: E402
+from hf_checkpoint import load_qwen3, save_qwen3  # noqa: E402
 
 
 class TestSafetensors(unittest.TestCase):
@@ -65,11 +66,11 @@ class TestSafetensors(unittest.TestCase):
         torch.manual_seed(0)
         m = Qwen3ForCausalLM(cfg)
         with tempfile.TemporaryDirectory() as d:
-            save_checkpoint(m, d)
+            save_qwen3(m, d)
             names = set(load_file(os.path.join(d, "model.safetensors")))
             with open(os.path.join(d, "config.json")) as f:
                 hf = json.load(f)
-            m2 = load_checkpoint(d)
+            m2 = load_qwen3(d)
         self.assertNotIn("lm_head.weight", names)  # tied: the embedding is stored once
         self.assertIn("model.layers.0.self_attn.q_norm.weight", names)
         self.assertEqual(hf["model_type"], "qwen3")

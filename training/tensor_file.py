@@ -1,7 +1,10 @@
 """
 Minimal .safetensors reader/writer (the `safetensors` package is not available here). Library:
 
-    /usr/bin/python3 -c "import sys; sys.path.insert(0, 'training'); from safetensors import load_file"
+    /usr/bin/python3 -c "import sys; sys.path.insert(0, 'training'); from tensor_file import load_file"
+
+NOTE: named tensor_file, not safetensors: with training/ on sys.path a module called safetensors
+would shadow the PyPI package for anything that imports it later (transformers does).
 
 Format: 8-byte little-endian header length N, N bytes of JSON
 {name: {"dtype", "shape", "data_offsets": [begin, end]}, "__metadata__": {str: str}},
