@@ -1,7 +1,7 @@
 """
 export.py's 4-bit path: block quantization (layout MatMulNBits reads, error bound), the q4/q4f16
 graphs' interface, and fp32 with ONNX external data. Numerical parity of these graphs against
-PyTorch runs in onnxruntime on the Node side (test/pipeline/lora-export-parity.test.ts). Run from
+PyTorch runs in onnxruntime on the Node side (test/pipeline/train-export-parity.test.ts). Run from
 the repo root:
 
     /usr/bin/python3 -m unittest discover -s training/tests
