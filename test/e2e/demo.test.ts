@@ -106,6 +106,25 @@ describe.each([
 });
 
 describe('demo page controls', () => {
+  it('the auto theme follows the system colour scheme, and switches with it live', async () => {
+    const browser = await launchChromium();
+    try {
+      const page = await browser.context.newPage();
+      await page.emulateMedia({ colorScheme: 'dark' });
+      await page.goto(`${server.url}?device=wasm&lang=en&theme=auto`);
+      const widget = page.locator('section.fenliu');
+      const background = () =>
+        widget.evaluate((element) => getComputedStyle(element).backgroundColor);
+      expect(await widget.getAttribute('data-theme')).toBe('auto');
+      await expect.poll(() => widget.getAttribute('data-scheme')).toBe('dark');
+      expect(await background()).toBe('rgb(17, 24, 39)');
+      await page.emulateMedia({ colorScheme: 'light' });
+      await expect.poll(() => widget.getAttribute('data-scheme')).toBe('light');
+      expect(await background()).toBe('rgb(255, 255, 255)');
+    } finally {
+      await browser.close();
+    }
+  });
   it('cancels loading, retries, and exposes status, log and controls to assistive technology', async () => {
     const browser = await launchChromium();
     try {
