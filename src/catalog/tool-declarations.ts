@@ -1,7 +1,7 @@
 import { cachedPattern, type CompiledPattern, PatternSyntaxError } from './pattern';
 import { numberProblem, stringProblem } from './json-schema';
 import type { NumberSchema, StringSchema, ValueSchema } from './types';
-import { isRecord } from '../shared/validation';
+import { isRecord, MAX_TIMEOUT_MS } from '../shared/validation';
 
 /**
  * Checking tool declarations as a catalog or a model card gives them: the structure, the
@@ -290,6 +290,10 @@ export function toolSpecProblems(spec: unknown, where: string): string[] {
   const { timeoutMs } = spec;
   if (typeof timeoutMs !== 'number' || !Number.isFinite(timeoutMs) || timeoutMs <= 0) {
     problems.push(`${where}.timeoutMs must be a positive number of milliseconds`);
+  } else if (timeoutMs > MAX_TIMEOUT_MS) {
+    problems.push(
+      `${where}.timeoutMs must be at most ${MAX_TIMEOUT_MS} ms (about 24.8 days): a longer timer fires at once`,
+    );
   }
   const parameters = isRecord(spec.parameters) ? spec.parameters : {};
   const properties = isRecord(parameters.properties) ? parameters.properties : {};

@@ -6,7 +6,7 @@
  */
 import type { Route } from '../engine/classification';
 import { AbortError, EscalationError, errorMessage, FenliuError } from '../shared/errors';
-import { isRecord } from '../shared/validation';
+import { isRecord, MAX_TIMEOUT_MS } from '../shared/validation';
 import { streamChatCompletion } from './chat-completions';
 import type {
   EscalateOptions,
@@ -87,9 +87,6 @@ export function escalationConfigProblems(value: unknown): string[] {
   }
   return problems;
 }
-
-/** setTimeout's largest delay; a larger one fires at once in browsers. */
-const MAX_TIMEOUT_MS = 2_147_483_647;
 
 /** Whether fetch would accept these headers (names are tokens, values have no line breaks). */
 function isValidHeaders(headers: Record<string, string> | undefined): boolean {

@@ -13,6 +13,12 @@
  * src/ui/conversation.ts), so a conversation saved by an older release cannot break the widget.
  */
 
+/**
+ * The longest delay `setTimeout` keeps (2^31 − 1 ms, about 24.8 days). A longer one overflows
+ * and fires at once, so a configured timeout above it would fail every call straight away.
+ */
+export const MAX_TIMEOUT_MS = 2_147_483_647;
+
 /** A JSON object: not null, not an array. */
 export function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);

@@ -1,7 +1,7 @@
 import { AbortError, errorMessage, ToolError, throwIfAborted } from '../shared/errors';
 import { checkArguments } from '../catalog/json-schema';
 import type { ToolArguments, ToolCall } from '../catalog/types';
-import { isRecord } from '../shared/validation';
+import { isRecord, MAX_TIMEOUT_MS } from '../shared/validation';
 import type { ToolRegistry } from './registry';
 
 /** Any JSON value. */
@@ -153,9 +153,14 @@ async function executeWithin(
     abort(new AbortError());
   };
   signal?.addEventListener('abort', onCallerAbort, { once: true });
-  const timer = setTimeout(() => {
-    abort(new ToolError('tool-timeout', tool, `${tool} did not finish within ${timeoutMs} ms.`));
-  }, timeoutMs);
+  // NOTE: catalogs are checked for timeouts past MAX_TIMEOUT_MS at load; the cap here also
+  // covers a spec built in code, which would otherwise time out at once.
+  const timer = setTimeout(
+    () => {
+      abort(new ToolError('tool-timeout', tool, `${tool} did not finish within ${timeoutMs} ms.`));
+    },
+    Math.min(timeoutMs, MAX_TIMEOUT_MS),
+  );
   try {
     const running = Promise.resolve().then(() => execute(controller.signal));
     // NOTE: a call that lost the race may still reject later; that rejection is expected.

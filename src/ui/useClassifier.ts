@@ -6,6 +6,7 @@ import { AbortError, ClassifierWorkerError, serializeError } from '../shared/err
 import { downloadRetryPlan, type ClassifierStatus } from '../engine/lifecycle';
 import { installErrorTransfer } from '../engine/worker-errors';
 import type { ClassifierWorkerApi, WorkerLoadRequest } from '../engine/worker-protocol';
+import { MAX_TIMEOUT_MS } from '../shared/validation';
 
 installErrorTransfer();
 
@@ -77,7 +78,10 @@ export function useClassifier(options: ClassifierOptions): ClassifierHandle {
   const faultSpent = useRef(false);
   const { modelBase, modelId, ortBase, device, dtype, simulateWebGpuFailure, browserCache } =
     options;
-  const { simulateFault, callTimeoutMs = DEFAULT_CALL_TIMEOUT_MS } = options;
+  const { simulateFault } = options;
+  // NOTE: a host may mean "practically never" with a huge number; past MAX_TIMEOUT_MS setTimeout
+  // would overflow and fire at once, failing every call, so the deadline stops there.
+  const callTimeoutMs = Math.min(options.callTimeoutMs ?? DEFAULT_CALL_TIMEOUT_MS, MAX_TIMEOUT_MS);
 
   useEffect(() => {
     const worker = new Worker(new URL('../../workers/classifier.worker.ts', import.meta.url), {

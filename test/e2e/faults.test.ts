@@ -137,6 +137,26 @@ describe('classifier worker faults', () => {
       }
     });
   }
+
+  it('a call deadline past what setTimeout holds (3e9 ms) does not fail every message', async () => {
+    const browser = await launchChromium();
+    try {
+      const page = await browser.context.newPage();
+      const watch = watchPage(browser.context, page, server.origin);
+      // NOTE: 3e9 overflows setTimeout's 32-bit delay; unclamped, the deadline fired at once and
+      // every message failed as classifier-unresponsive with a worker restart.
+      await page.goto(`${server.url}?device=wasm&call-timeout-ms=3000000000`);
+      await waitReady(page);
+      const turn = await type(page, '你好');
+      await turn.locator('.intent .label').waitFor({ timeout: TURN_TIMEOUT });
+      expect(await turn.locator('.intent .label').textContent()).toBe('问候闲聊');
+      expect(await turn.locator('.turn-error').count()).toBe(0);
+      expect(await page.locator('.restarted').count()).toBe(0);
+      expect(watch.pageErrors).toEqual([]);
+    } finally {
+      await browser.close();
+    }
+  });
 });
 
 describe('storage and network faults', () => {

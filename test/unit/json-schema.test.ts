@@ -168,6 +168,12 @@ describe('toolSpecProblems', () => {
       ['t.timeoutMs must be a positive number of milliseconds'],
     ],
     [
+      'a timeout past what setTimeout can hold (it would fire at once)',
+      { ...base, timeoutMs: 3e9 },
+      ['t.timeoutMs must be at most 2147483647 ms (about 24.8 days): a longer timer fires at once'],
+    ],
+    ['the longest timeout setTimeout holds', { ...base, timeoutMs: 2_147_483_647 }, []],
+    [
       'parameters that are not an object schema',
       withParameters({ type: 'array', properties: [], oneOf: [] }),
       [

@@ -266,6 +266,21 @@ describe('runToolCall', () => {
     expect(calls).toEqual([{ plan: '月度会员' }]);
   });
 
+  it('a timeout past what setTimeout holds (3e9 ms) waits for the tool instead of firing at once', async () => {
+    const slow: ToolImplementation = () =>
+      new Promise((resolve) => {
+        setTimeout(() => {
+          resolve({ status: 'shipped' });
+        }, 30);
+      });
+    const run = await runToolCall(
+      registryWith({ ...lookup, timeoutMs: 3e9 }, slow),
+      { name: 'lookup', arguments: { order_id: ORDER_ID } },
+      { confirmed: false },
+    );
+    expect(run.result).toEqual({ status: 'shipped' });
+  });
+
   it('settles with tool-timeout when execute ignores its signal and never finishes', async () => {
     let seenSignal: AbortSignal | undefined;
     const hang: ToolImplementation = (_, { signal }) => {
