@@ -5,8 +5,9 @@
  * the first, never throwing — each phrased so a person can fix the file by hand
  * (`"tools"[0].timeoutMs must be a positive number of milliseconds`). The layer that reads the
  * document parses it with `parseJson` and turns a non-empty list into its own typed error with
- * `checkDocument`; only then does it treat the value as its type. The checks are plain code over the guards below: no schema is
- * compiled at run time (a strict Content-Security-Policy forbids `new Function`).
+ * `checkDocument`; only then does it treat the value as its type. The checks are plain code over
+ * the guards below: no schema is compiled at run time (a strict Content-Security-Policy forbids
+ * `new Function`).
  *
  * State the widget saved on an earlier visit is the one document that is not refused but
  * revived: the same guards keep each field that fits and drop the rest (see
