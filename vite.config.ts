@@ -215,6 +215,8 @@ export default defineConfig({
       input: {
         index: join(ROOT, 'index.html'),
         'examples-react': join(ROOT, 'examples', 'react', 'index.html'),
+        // The demo page with fault switches, for the e2e tests (test/harness/).
+        'test-harness': join(ROOT, 'test', 'harness', 'index.html'),
         sw: join(ROOT, 'src', 'sw', 'sw.ts'),
       },
       output: {

@@ -29,7 +29,7 @@ const SKIPPED_FOLDERS = new Set(['node_modules', 'build', '__pycache__', '.venv'
 /**
  * What each folder of src/ (and workers/) may import besides itself: a folder, or one file of a
  * folder (`engine/classification.ts`: the result types and pure routing, not the model). A file
- * directly in src/ (`main.tsx`, the demo page) may import anything in src/.
+ * directly in src/ (`main.tsx`, the demo page's entry) may import anything in src/.
  */
 export const LAYERS: Readonly<Record<string, readonly string[]>> = {
   'src/shared': [],
@@ -40,8 +40,46 @@ export const LAYERS: Readonly<Record<string, readonly string[]>> = {
   'src/evaluation': ['src/engine/classification.ts', 'src/dataset', 'src/catalog', 'src/shared'],
   'src/tools': ['src/catalog', 'src/shared'],
   'src/escalation': ['src/engine/classification.ts', 'src/shared'],
-  'src/ui': ['src/tools', 'src/escalation', 'src/engine', 'src/catalog', 'src/shared'],
-  'src/embed': ['src/ui', 'src/tools', 'src/escalation', 'src/engine', 'src/catalog', 'src/shared'],
+  'src/client': ['src/engine', 'src/shared'],
+  'src/router': [
+    'src/client',
+    'src/tools',
+    'src/escalation',
+    'src/engine',
+    'src/catalog',
+    'src/shared',
+  ],
+  'src/ui': [
+    'src/router',
+    'src/client',
+    'src/tools',
+    'src/escalation',
+    'src/engine',
+    'src/catalog',
+    'src/shared',
+  ],
+  'src/embed': [
+    'src/ui',
+    'src/router',
+    'src/client',
+    'src/tools',
+    'src/escalation',
+    'src/engine',
+    'src/catalog',
+    'src/shared',
+  ],
+  'src/demo': [
+    'src/embed',
+    'src/ui',
+    'src/router',
+    'src/client',
+    'src/tools',
+    'src/escalation',
+    'src/engine',
+    'src/catalog',
+    'src/shared',
+    'src/sw',
+  ],
   'src/cli': [
     'src/evaluation',
     'src/dataset',
@@ -58,7 +96,7 @@ export const LAYERS: Readonly<Record<string, readonly string[]>> = {
 export const ONE_WAY: readonly { from: readonly string[]; not: readonly string[] }[] = [
   { from: ['src/', 'workers/'], not: ['scripts/', 'bench/', 'test/'] },
   { from: ['scripts/', 'bench/'], not: ['test/'] },
-  { from: ['src/ui/'], not: ['workers/'] },
+  { from: ['src/ui/', 'src/router/', 'src/client/'], not: ['workers/'] },
 ];
 
 /** The module specifiers a TypeScript source imports or re-exports (static and `import()`). */

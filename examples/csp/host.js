@@ -44,6 +44,14 @@ chat.tools = {
   request_invoice: unsupported('request_invoice'),
   cancel_service: unsupported('cancel_service'),
 };
+// The handlers the catalog's route table names (agents answering from their route's knowledge,
+// the service desk that takes complaints).
+const firstLine = ({ knowledge }) => knowledge.split('\n')[0] ?? '';
+chat.handlers = {
+  billing: { kind: 'agent', respond: async (request) => firstLine(request) },
+  accounts: { kind: 'agent', respond: async (request) => firstLine(request) },
+  service_desk: { kind: 'human', onHandoff: async () => ({}) },
+};
 chat.onescalate = ({ text, classification }) => log(`escalate: ${text} (${classification.label})`);
 chat.addEventListener('fenliu-status', (event) => {
   if (event.detail.state === 'ready' || event.detail.state === 'error') {

@@ -1,5 +1,6 @@
 import { DataValidationError } from '../shared/errors';
 import { checkDocument, isRecord } from '../shared/validation';
+import { routeProblems } from './routes';
 import { checkLocalizedText, toolListProblems } from './tool-declarations';
 import type { Catalog, Intent } from './types';
 
@@ -77,6 +78,7 @@ export function catalogProblems(value: unknown): string[] {
   checkToolBindings(intents, tools.names, (problem, _intent, index) => {
     problems.push(`intents[${index}]${BINDING_PROBLEMS[problem]}`);
   });
+  problems.push(...routeProblems(value.routes, intents, value.fallbackIntent));
   return problems;
 }
 

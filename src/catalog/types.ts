@@ -1,8 +1,8 @@
 /**
- * What a catalog holds, as data: its intents, the tools they call and the tools' parameter
- * schemas. Declarations only, so every module that reads a catalog can import them without
- * importing how a catalog is checked (src/catalog/catalog.ts) or how a call is written
- * (src/catalog/chat-template.ts).
+ * What a catalog holds, as data: its intents, the tools they call, the tools' parameter schemas
+ * and where each intent's messages go. Declarations only, so every module that reads a catalog
+ * can import them without importing how a catalog is checked (src/catalog/catalog.ts) or how a
+ * call is written (src/catalog/chat-template.ts).
  */
 
 /** Text in the UI languages fenliu ships. */
@@ -37,7 +37,37 @@ export interface Catalog {
   intents: Intent[];
   /** Tools intents may call, declared as data (see `ToolSpec`). */
   tools?: ToolSpec[];
+  /**
+   * Where each intent's messages go, keyed by intent id (see `IntentRoute`). An intent without
+   * an entry calls its `tool` when it names one and otherwise goes to the host as an event only
+   * (`{kind: 'host'}`); `routeOf` in src/catalog/routes.ts gives that effective route. The
+   * fallback intent (out of scope), low-confidence answers and `escalate: true` intents keep
+   * their escalation rules, so the fallback and escalating intents must not have an entry.
+   */
+  routes?: Record<string, IntentRoute>;
 }
+
+/**
+ * Where an intent's messages go (a catalog's `routes`, by intent id). Routes are data like the
+ * rest of the catalog: the catalog names a handler, and the host page supplies the function or
+ * endpoint under that name, so one catalog serves every host.
+ */
+export type IntentRoute =
+  /** A localized template answer, with at most 6 quick-reply suggestions. */
+  | { kind: 'reply'; text: LocalizedText; suggestions?: LocalizedText[] }
+  /** The intent's `tool` binding: the model writes the call's arguments (today's behaviour). */
+  | { kind: 'tool' }
+  /**
+   * An agent the host supplies under `handler` (a chat-completions endpoint or a local
+   * function), given this intent's own system prompt and knowledge text.
+   */
+  | { kind: 'agent'; handler: string; system?: string; knowledge?: string }
+  /** A hand-off to people through the host's `handler`, into the named queue. */
+  | { kind: 'human'; handler: string; queue: string }
+  /** The host's own function named `handler`, or, without a handler, only the event. */
+  | { kind: 'host'; handler?: string };
+
+export type RouteKind = IntentRoute['kind'];
 
 /*
  * Tools are data first: a catalog declares each tool's name, description and parameter schema

@@ -3,7 +3,7 @@ import { validateCatalog } from '../catalog/catalog';
 import type { Catalog } from '../catalog/types';
 import { errorMessage } from '../shared/errors';
 import { ChatWidget, type ChatWidgetProps } from '../ui/ChatWidget';
-import { resolveModelLocation } from './location';
+import { resolveModelLocation } from '../client/location';
 
 /** What every embedding (React component, custom element, script tag) accepts. */
 export interface EmbedOptions extends Omit<ChatWidgetProps, 'model' | 'catalog'> {
@@ -62,6 +62,9 @@ export function EmbeddedChat(props: EmbedOptions) {
       </p>
     );
   }
+  // NOTE: the session starts once the catalog is here: routes and the catalog/model check need
+  // it, and a session started without it would route with the model's intents alone.
+  if (!catalog && catalogUrl && fetched?.url !== new URL(catalogUrl, base).href) return null;
   const shownNotice = fetched?.error ? `Catalog ${fetched.url}: ${fetched.error}` : notice;
   return (
     <ChatWidget

@@ -3,10 +3,11 @@ import type { Catalog } from '../catalog/types';
 import type { DevicePreference } from '../engine/device';
 import type { EscalationConfig } from '../escalation/types';
 import type { ToolImplementation } from '../tools/registry';
+import type { RouteHandler } from '../router/types';
 import type { ChatWidgetProps, EscalationEvent } from '../ui/ChatWidget';
 import { parseLanguage, parseTheme } from '../ui/i18n';
 import { EmbeddedChat } from './EmbeddedChat';
-import { adoptWidgetStyles, emit } from './styles';
+import { adoptWidgetStyles, emitRouterEvent } from './styles';
 
 const ATTRIBUTES = [
   'model',
@@ -30,11 +31,14 @@ function parseDevice(value: string | null): DevicePreference {
  * `theme` (`light`|`dark`|`auto`), and optionally `device` (`auto`|`wasm`|`webgpu`), `ort`
  * (onnxruntime-web folder URL) and `persist` (IndexedDB key for the conversation).
  * Properties: `catalog` (a catalog object; wins over the attribute), `tools` (implementations by
- * tool name), `toolReply` (template replies), `escalation` (chat-completions endpoint or hand-off
- * callback; the API key lives only in this property, never in an attribute or storage),
- * `onescalate`.
- * Events: `fenliu-status` (detail: the lifecycle status), `fenliu-escalate` (detail: text and
- * classification).
+ * tool name), `handlers` (the agents, people and host functions the catalog's routes name),
+ * `toolReply` (template replies), `escalation` (chat-completions endpoint or hand-off callback;
+ * the API key lives only in this property, never in an attribute or storage), `onescalate`.
+ * Events: every router session event as `fenliu-<type>`, bubbling and composed, its `detail` as
+ * `RouterEventMap` documents it (`fenliu-status`, `fenliu-message`, `fenliu-classified`,
+ * `fenliu-route`, `fenliu-tool-proposed|confirmed|declined|executed|failed`,
+ * `fenliu-reply-delta`, `fenliu-reply`, `fenliu-escalated`, `fenliu-error`); `fenliu-escalate`
+ * (detail: text and classification) as before.
  *
  * @example
  * <script type="module" src="/embed/fenliu-chat.js"></script>
@@ -46,6 +50,7 @@ export class FenliuChatElement extends HTMLElement {
   private catalogObject: Catalog | null = null;
   private toolMap: Readonly<Record<string, ToolImplementation>> = {};
   private escalationConfig: EscalationConfig | null = null;
+  private handlerMap: Readonly<Record<string, RouteHandler>> = {};
   private replyTemplate: ChatWidgetProps['toolReply'] | null = null;
   /** Called, like the `fenliu-escalate` event, when a message is routed to escalation. */
   onescalate: ((event: EscalationEvent) => void) | null = null;
@@ -62,6 +67,13 @@ export class FenliuChatElement extends HTMLElement {
   }
   set tools(value: Readonly<Record<string, ToolImplementation>>) {
     this.toolMap = value;
+    this.render();
+  }
+  get handlers(): Readonly<Record<string, RouteHandler>> {
+    return this.handlerMap;
+  }
+  set handlers(value: Readonly<Record<string, RouteHandler>>) {
+    this.handlerMap = value;
     this.render();
   }
   get escalation(): EscalationConfig | null {
@@ -113,6 +125,7 @@ export class FenliuChatElement extends HTMLElement {
         catalogUrl={this.getAttribute('catalog')}
         catalog={this.catalogObject}
         tools={this.toolMap}
+        handlers={this.handlerMap}
         escalation={this.escalationConfig}
         {...(this.replyTemplate && { toolReply: this.replyTemplate })}
         device={parseDevice(this.getAttribute('device'))}
@@ -122,11 +135,10 @@ export class FenliuChatElement extends HTMLElement {
         // `browser-cache="off"`: no Cache Storage copy of the model or of onnxruntime's files
         // (whose copy is imported from blob: URLs a strict CSP refuses).
         {...(this.getAttribute('browser-cache') === 'off' && { browserCache: false })}
-        onStatus={(status) => {
-          emit(this, 'fenliu-status', status);
+        onEvent={(event) => {
+          emitRouterEvent(this, event);
         }}
         onEscalate={(event) => {
-          emit(this, 'fenliu-escalate', event);
           this.onescalate?.(event);
         }}
       />,

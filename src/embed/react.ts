@@ -5,7 +5,7 @@
 export { FenliuChat, type FenliuChatProps } from './FenliuChat';
 export type { EmbedOptions } from './EmbeddedChat';
 export type { EscalationEvent } from '../ui/ChatWidget';
-export type { ChatTurn, ToolCallState, EscalationState } from '../ui/conversation';
+export type { ChatTurn, ToolCallState, EscalationState } from '../router/conversation';
 export type { ToolImplementation } from '../tools/registry';
 export type { EscalationConfig, EscalationRequest } from '../escalation/types';
 export type { Catalog, ToolArguments, ToolCall, ToolSpec } from '../catalog/types';

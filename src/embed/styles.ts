@@ -1,3 +1,4 @@
+import type { RouterEvent } from '../router/types';
 import css from '../ui/widget.css?inline';
 
 let sheet: CSSStyleSheet | null = null;
@@ -16,7 +17,22 @@ export function adoptWidgetStyles(root: ShadowRoot): void {
   }
 }
 
-/** Dispatches the widget's DOM events from its host element; they cross the shadow boundary. */
-export function emit(host: Element, type: 'fenliu-status' | 'fenliu-escalate', detail: unknown) {
-  host.dispatchEvent(new CustomEvent(type, { detail, bubbles: true, composed: true }));
+/**
+ * Dispatches a session event from the widget's host element as `fenliu-<type>` (bubbling and
+ * composed: it crosses the shadow boundary). `escalated` is also dispatched as `fenliu-escalate`,
+ * its name before every session event reached the host.
+ */
+export function emitRouterEvent(host: Element, event: RouterEvent): void {
+  const { type, detail } = event;
+  host.dispatchEvent(new CustomEvent(`fenliu-${type}`, { detail, bubbles: true, composed: true }));
+  if (type === 'escalated') {
+    const { text, classification } = detail;
+    host.dispatchEvent(
+      new CustomEvent('fenliu-escalate', {
+        detail: { text, classification },
+        bubbles: true,
+        composed: true,
+      }),
+    );
+  }
 }

@@ -367,6 +367,23 @@ export class IntentClassifier {
   }
 
   /**
+   * Decodes the tool call `intentId`'s tool would get for `text`, as `classify` does for a
+   * message routed to a tool intent; null when the intent is bound to no tool. For a caller that
+   * routes on its own (a host overriding the route) or classified with `toolCalls: false`.
+   */
+  async decodeToolCall(
+    text: string,
+    intentId: string,
+    options: { signal?: AbortSignal } = {},
+  ): Promise<ProposedToolCall | null> {
+    const spec = this.toolOfIntent.get(intentId);
+    const intent = this.info.intents.find((candidate) => candidate.id === intentId);
+    if (!spec || !intent) return null;
+    const { ids, message } = this.encodeMessage(text);
+    return this.proposeToolCall(ids, message, intent.label, spec, options.signal);
+  }
+
+  /**
    * The seed's second step: after a tool ran, the model writes the final reply from the tool's
    * result (greedy, until `<|im_end|>` or `maxTokens`). The prompt is Qwen3's own rendering of
    * the turn: the message, the assistant's label and call, and the `<tool_response>`.

@@ -4,7 +4,8 @@ import type { SerializedError } from '../shared/errors';
 
 /** Where the model runs and why: what the status line shows once the model is ready. */
 export interface Backend {
-  device: 'wasm' | 'webgpu';
+  /** `cpu` is onnxruntime-node (Node, the CLI); the page runs `wasm` or `webgpu`. */
+  device: 'cpu' | 'wasm' | 'webgpu';
   dtype: string;
   /** Bytes of the ONNX weights loaded (null when the server sent no sizes). */
   modelBytes: number | null;
@@ -21,7 +22,7 @@ export interface Backend {
 export type ClassifierStatus =
   | { state: 'checking-device' }
   | { state: 'downloading'; loaded: number; total: number; percent: number }
-  | { state: 'initializing'; device: 'wasm' | 'webgpu' }
+  | { state: 'initializing'; device: 'cpu' | 'wasm' | 'webgpu' }
   | { state: 'warming-up' }
   | { state: 'ready'; info: ClassifierInfo; backend: Backend }
   | { state: 'error'; error: SerializedError };

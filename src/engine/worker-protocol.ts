@@ -1,11 +1,11 @@
-import type { Classification } from './classification';
+import type { Classification, ProposedToolCall } from './classification';
 import type { ModelReply, ToolTurn } from './classifier';
 import type { DevicePreference } from './device';
 import type { ClassifierStatus } from './lifecycle';
 
 /**
  * What the classifier's Web Worker (workers/classifier.worker.ts) and its client
- * (src/ui/useClassifier.ts) say to each other over comlink. Declarations only: the worker
+ * (src/client/worker-classifier.ts) say to each other over comlink. Declarations only: the worker
  * implements `ClassifierWorkerApi`, the client imports these types and never the worker itself.
  */
 
@@ -18,25 +18,10 @@ export interface ModelLocation {
   ortBase: string;
 }
 
-/** Test switches that make the WebGPU path fail for real, so the fallback can be tested. */
-export type WebGpuFailure = 'fail-creation' | 'lose-device';
-
-/**
- * Test switches for the worker's supervision (src/ui/useClassifier.ts): on the first message
- * after loading, `crash` throws outside any call (as an engine abort or out-of-memory would) and
- * never answers; `hang` spins the thread forever, as a runaway computation would.
- */
-export type WorkerFault = 'crash' | 'hang';
-
 export interface WorkerLoadRequest extends ModelLocation {
   device: DevicePreference;
   /** A precision the model ships; default: the best one for the device (see `chooseDtype`). */
   dtype?: string;
-  /**
-   * `fail-creation`: WebGPU session creation fails (no adapter for ORT);
-   * `lose-device`: the WebGPU device is destroyed after the first message. Tests only.
-   */
-  simulateWebGpuFailure?: WebGpuFailure;
   /**
    * Set when an earlier worker's WebGPU session creation failed (the reason, in words): this
    * worker loads on WASM, continuing that worker's lifecycle (no new probe or download status).
@@ -44,8 +29,6 @@ export interface WorkerLoadRequest extends ModelLocation {
   fallbackFrom?: string;
   /** transformers.js's own file cache (see `RuntimeOptions.browserCache`); default on. */
   browserCache?: boolean;
-  /** Tests only: make this worker crash or hang on its first message (see `WorkerFault`). */
-  simulateFault?: WorkerFault;
 }
 
 /**
@@ -74,6 +57,12 @@ export interface ClassifierWorkerApi {
    * call switches to WASM and runs the message again there.
    */
   classify(text: string, requestId: number): Promise<Classification>;
+  /** Decodes the call `intentId`'s tool gets for `text` (null: no tool); cancellable likewise. */
+  decodeToolCall(
+    text: string,
+    intentId: string,
+    requestId: number,
+  ): Promise<ProposedToolCall | null>;
   /**
    * The model's reply to a tool's result (the seed's second step). Cancellable like `classify`
    * with `cancel(requestId)`.

@@ -6,6 +6,7 @@
 
 export type FenliuErrorCode =
   | 'catalog-invalid'
+  | 'catalog-model-mismatch'
   | 'dataset-invalid'
   | 'model-load-failed'
   | 'model-folder-invalid'
@@ -83,6 +84,39 @@ export class DataValidationError extends FenliuError {
   }
 }
 
+/**
+ * One way a catalog differs from the model it is loaded with. Declared here by shape (src/shared
+ * imports nothing from src/catalog); src/catalog/model-match.ts's `ModelMismatch` narrows
+ * `problem` to the kinds it reports.
+ */
+export interface CatalogModelDifference {
+  intentId: string;
+  problem: string;
+  /** The catalog's side (a label, a tool, `true`/`false`), absent where it has none. */
+  catalog?: string;
+  /** The model's side, likewise. */
+  model?: string;
+}
+
+/**
+ * The catalog does not match the model: the model answers with the labels, tools and escalation
+ * of the catalog it was trained on, so a different catalog would route its answers wrongly.
+ * `differences` lists each intent that differs; the message names them and the fix.
+ */
+export class CatalogMismatchError extends FenliuError {
+  readonly differences: readonly CatalogModelDifference[];
+
+  constructor(
+    differences: readonly CatalogModelDifference[],
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super('catalog-model-mismatch', message, options);
+    this.name = 'CatalogMismatchError';
+    this.differences = differences;
+  }
+}
+
 export class ModelLoadError extends FenliuError {
   constructor(
     code: 'model-load-failed' | 'model-folder-invalid' | 'model-download-failed',
@@ -145,6 +179,7 @@ export interface SerializedError {
   code: FenliuErrorCode | 'internal';
   message: string;
   issues?: SourceIssue[];
+  differences?: CatalogModelDifference[];
   tool?: string;
 }
 
@@ -155,6 +190,14 @@ export function serializeError(error: unknown): SerializedError {
       code: error.code,
       message: error.message,
       issues: [...error.issues],
+    };
+  }
+  if (error instanceof CatalogMismatchError) {
+    return {
+      name: error.name,
+      code: error.code,
+      message: error.message,
+      differences: [...error.differences],
     };
   }
   if (error instanceof ToolError) {
@@ -172,6 +215,8 @@ export function deserializeError(data: SerializedError): Error {
     case 'catalog-invalid':
     case 'dataset-invalid':
       return new DataValidationError(data.code, data.issues ?? []);
+    case 'catalog-model-mismatch':
+      return new CatalogMismatchError(data.differences ?? [], data.message);
     case 'model-load-failed':
     case 'model-folder-invalid':
     case 'model-download-failed':

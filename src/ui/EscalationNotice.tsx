@@ -1,4 +1,4 @@
-import type { EscalationState } from './conversation';
+import type { EscalationState } from '../router/conversation';
 import type { Strings } from './i18n';
 
 /**

@@ -1,8 +1,8 @@
 import type { ToolSpec } from '../catalog/types';
 import { isRecord } from '../shared/validation';
-import type { ToolCallState } from './conversation';
+import type { ToolCallState } from '../router/conversation';
 import type { Language, Strings } from './i18n';
-import { missingQuestion } from './tool-flow';
+import { missingQuestion } from '../router/tool-flow';
 
 function asText(value: unknown): string {
   if (value === undefined) return '';

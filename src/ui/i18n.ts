@@ -1,5 +1,7 @@
 /** UI languages the widget ships. */
-export type Language = 'zh' | 'en';
+import type { Language } from '../shared/language';
+
+export { parseLanguage, type Language } from '../shared/language';
 
 /** `auto` follows the system's light/dark preference. */
 export type Theme = 'light' | 'dark' | 'auto';
@@ -65,6 +67,8 @@ const ZH = {
     intent: '已为你转接',
   },
   escalationWaiting: '正在等待回复…',
+  routeReplyFailed: '抱歉，暂时无法回答这个问题，请稍后再试或转人工客服。',
+  setupProblem: '客服助手正在维护中，暂时无法处理消息，请稍后再试。',
   escalationHandedOff: '已转接人工客服，请稍候。',
   escalationUnavailable:
     '这个页面没有配置转交渠道（离线演示），消息没有发送给任何人或任何服务。请换个说法再试，或通过其他渠道联系人工客服。',
@@ -159,6 +163,9 @@ const EN: Strings = {
     intent: 'Handing you over',
   },
   escalationWaiting: 'Waiting for a reply…',
+  routeReplyFailed:
+    'Sorry, this question cannot be answered right now. Please try again later or ask for a person.',
+  setupProblem: 'The assistant is being set up and cannot answer yet. Please try again later.',
   escalationHandedOff: 'A person will take over shortly.',
   escalationUnavailable:
     'This page has no hand-over configured (offline demo): the message was not sent to anyone or any service. Try rephrasing it, or reach a person through another channel.',
@@ -199,11 +206,6 @@ export function errorText(error: { code: string; message: string }, t: Strings):
 /** The UI strings for `language`. */
 export function strings(language: Language): Strings {
   return language === 'zh' ? ZH : EN;
-}
-
-/** Parses a `lang` attribute or URL parameter (`zh`, `zh-CN`, `en`, `en-US`…); default Chinese. */
-export function parseLanguage(value: string | null | undefined): Language {
-  return value?.toLowerCase().startsWith('en') ? 'en' : 'zh';
 }
 
 /** Parses a `theme` attribute or URL parameter; anything else is `auto`. */

@@ -105,7 +105,7 @@ describe('offline demo', () => {
       // Chromium's DevTools quota override does not reach estimate() in this build: the page
       // takes a 5 MB quota from its test switch; the refusal, the notice and the service worker
       // leaving the model uncached are real.
-      await page.goto(`${server.url}?device=wasm&test-storage-quota=5000000`);
+      await page.goto(`${server.url}test/harness/?device=wasm&test-storage-quota=5000000`);
       await waitReady(page);
       expect(await page.evaluate(() => document.documentElement.dataset.offline)).toBe(
         'model-in-memory',

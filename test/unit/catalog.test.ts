@@ -78,6 +78,13 @@ describe('validateCatalog: tools and escalation', () => {
     expect(catalog.intents.filter((intent) => intent.escalate).map((i) => i.id)).toEqual([
       'human_agent',
     ]);
+    // Tool intents route by their binding; these four name where their messages go instead.
+    expect(Object.keys(catalog.routes ?? {})).toEqual([
+      'payment',
+      'account',
+      'complaint',
+      'greeting',
+    ]);
     // Lookups only read; the others create or change records, so each asks the user first.
     expect(
       catalog.tools?.map((tool) => [tool.name, tool.changesData, tool.requiresConfirmation]),

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { resolveModelLocation } from '../../src/embed/location';
+import { resolveModelLocation } from '../../src/client/location';
 
 describe('resolveModelLocation', () => {
   const page = 'https://shop.example/help/chat.html';

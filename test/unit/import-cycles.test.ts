@@ -74,7 +74,7 @@ describe('the import checker', () => {
       ]),
     );
     expect(ruleViolations(graph)).toEqual([
-      'src/ui/hook.ts imports workers/w.ts: src/ui/ must not import from workers/',
+      'src/ui/hook.ts imports workers/w.ts: src/ui/ and src/router/ and src/client/ must not import from workers/',
       'workers/w.ts imports test/support/x.ts: src/ and workers/ must not import from scripts/, bench/, test/',
       'scripts/s.ts imports test/support/x.ts: scripts/ and bench/ must not import from test/',
       'src/catalog/c.ts imports src/engine/e.ts: src/catalog may import src/shared',

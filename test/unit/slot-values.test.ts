@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { extractSlotValue } from '../../src/ui/slot-values';
+import { extractSlotValue } from '../../src/router/slot-values';
 import { demoTool } from '../support/demo-tools';
 
 describe('extractSlotValue', () => {

@@ -5,7 +5,7 @@ import { REPO_ROOT } from '../../scripts/lib/paths';
 import { validateCatalog } from '../../src/catalog/catalog';
 import type { Classification, ProposedToolCall } from '../../src/engine/classification';
 import type { ToolSpec } from '../../src/catalog/types';
-import { reviveTurns, type ChatTurn } from '../../src/ui/conversation';
+import { reviveTurns, type ChatTurn } from '../../src/router/conversation';
 import {
   escalationHistory,
   turnEscalationReason,
@@ -14,7 +14,7 @@ import {
   nextStatus,
   startToolCall,
   turnAwaitingInput,
-} from '../../src/ui/tool-flow';
+} from '../../src/router/tool-flow';
 
 const catalog = validateCatalog(
   JSON.parse(readFileSync(join(REPO_ROOT, 'data/demo/catalog.json'), 'utf8')),

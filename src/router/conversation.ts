@@ -50,6 +50,23 @@ export interface EscalationState {
   error?: { code: string; message: string };
 }
 
+/**
+ * What a route's handler answered (src/router/session.ts): a catalog template, an agent's
+ * streamed reply, a hand-off notice from people, or the host's own answer. Shown as text.
+ */
+export interface RouteReply {
+  source: 'template' | 'agent' | 'human' | 'host';
+  status: 'streaming' | 'done' | 'error' | 'interrupted';
+  text: string;
+  /** Quick replies a template suggests, in the turn's language. */
+  suggestions?: string[];
+  /** The host handler that answered (agent, human or host routes). */
+  handler?: string;
+  /** The people's queue a `human` route handed the turn to. */
+  queue?: string;
+  error?: { code: string; message: string };
+}
+
 /** One user message and what became of it. */
 export interface ChatTurn {
   id: string;
@@ -59,6 +76,8 @@ export interface ChatTurn {
   result?: Classification;
   tool?: ToolCallState;
   escalation?: EscalationState;
+  /** The answer of the intent's route (template, agent, people, host). */
+  reply?: RouteReply;
   /** This message answered an earlier turn's question for missing arguments. */
   answers?: { turnId: string; keys: string[] };
   error?: { code: string; message: string };
@@ -203,10 +222,43 @@ function reviveEscalation(value: unknown): EscalationState | undefined {
   return escalation;
 }
 
+const REPLY_SOURCES: readonly RouteReply['source'][] = ['template', 'agent', 'human', 'host'];
+const REPLY_STATUSES: readonly RouteReply['status'][] = [
+  'streaming',
+  'done',
+  'error',
+  'interrupted',
+];
+
+/** A reply saved while it streamed comes back `interrupted`, with the text it had. */
+function reviveReply(value: unknown): RouteReply | undefined {
+  if (!isRecord(value)) return undefined;
+  const { source, status, text, suggestions, handler, queue } = value;
+  if (
+    !isOneOf(REPLY_SOURCES, source) ||
+    !isOneOf(REPLY_STATUSES, status) ||
+    typeof text !== 'string'
+  ) {
+    return undefined;
+  }
+  const reply: RouteReply = {
+    source,
+    status: status === 'streaming' ? 'interrupted' : status,
+    text,
+  };
+  if (isStringArray(suggestions)) reply.suggestions = suggestions;
+  if (typeof handler === 'string') reply.handler = handler;
+  if (typeof queue === 'string') reply.queue = queue;
+  const error = reviveError(value.error);
+  if (error) reply.error = error;
+  return reply;
+}
+
 function reviveTurn(value: unknown): ChatTurn | null {
   if (!isRecord(value)) return null;
   const { id, text, sentAt, result, error, cancelled, interrupted, tool, escalation, answers } =
     value;
+  const revivedReply = reviveReply(value.reply);
   if (typeof id !== 'string' || typeof text !== 'string' || typeof sentAt !== 'number') return null;
   const turn: ChatTurn = { id, text, sentAt };
   if (result !== undefined) {
@@ -221,6 +273,7 @@ function reviveTurn(value: unknown): ChatTurn | null {
   if (revivedTool) turn.tool = revivedTool;
   const revivedEscalation = reviveEscalation(escalation);
   if (revivedEscalation) turn.escalation = revivedEscalation;
+  if (revivedReply) turn.reply = revivedReply;
   if (isRecord(answers) && typeof answers.turnId === 'string' && isStringArray(answers.keys)) {
     turn.answers = { turnId: answers.turnId, keys: answers.keys };
   }

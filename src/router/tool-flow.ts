@@ -5,7 +5,7 @@ import { extractSlotValue } from './slot-values';
 import { escalationReason } from '../escalation/handler';
 import type { EscalationReason } from '../escalation/types';
 import type { ChatTurn, ToolCallState, ToolCallStatus } from './conversation';
-import type { Language } from './i18n';
+import type { Language } from '../shared/language';
 
 /**
  * The decisions of a tool turn, apart from React: what state a proposed call starts in, how a

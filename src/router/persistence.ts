@@ -1,33 +1,36 @@
 import { createStore, get, set, type UseStore } from 'idb-keyval';
 import { reviveTurns, turnsToSave, type ChatTurn } from './conversation';
 import { isRecord } from '../shared/validation';
-import { parseLanguage, parseTheme, type Language, type Theme } from './i18n';
+import { parseLanguage, type Language } from '../shared/language';
 
-/** What a widget with a `persistKey` keeps between visits, in IndexedDB. */
-export interface SavedWidgetState {
+/**
+ * What a conversation with a `persistKey` keeps between visits, in IndexedDB. `theme` belongs to
+ * the widget (the session only carries it, so one record holds a visit); empty when none.
+ */
+export interface SavedConversation {
   turns: ChatTurn[];
-  settings: { language: Language; theme: Theme };
+  settings: { language: Language; theme: string };
 }
 
 let store: UseStore | null = null;
 
-/** One database for every widget on the origin; each widget's state lives under its own key. */
-function widgetStore(): UseStore {
+/** One database for every conversation on the origin, each under its own key (the store keeps its old name, "widget-state", so earlier visits are found). */
+function conversationStore(): UseStore {
   store ??= createStore('fenliu', 'widget-state');
   return store;
 }
 
-/** Loads a widget's saved state, or null if there is none or storage is unavailable. */
-export async function loadWidgetState(persistKey: string): Promise<SavedWidgetState | null> {
+/** Loads a saved conversation, or null if there is none or storage is unavailable. */
+export async function loadConversation(persistKey: string): Promise<SavedConversation | null> {
   try {
-    const value: unknown = await get(persistKey, widgetStore());
+    const value: unknown = await get(persistKey, conversationStore());
     if (!isRecord(value)) return null;
     const settings = isRecord(value.settings) ? value.settings : {};
     return {
       turns: reviveTurns(value.turns),
       settings: {
         language: parseLanguage(typeof settings.language === 'string' ? settings.language : null),
-        theme: parseTheme(typeof settings.theme === 'string' ? settings.theme : null),
+        theme: typeof settings.theme === 'string' ? settings.theme : '',
       },
     };
   } catch {
@@ -41,15 +44,15 @@ export async function loadWidgetState(persistKey: string): Promise<SavedWidgetSt
  * settings. Resolves with the error when storage refused the write (full, blocked), so the widget
  * can say the conversation is not being kept; it never rejects.
  */
-export async function saveWidgetState(
+export async function saveConversation(
   persistKey: string,
-  state: SavedWidgetState,
+  state: SavedConversation,
 ): Promise<Error | null> {
   try {
     await set(
       persistKey,
       { turns: turnsToSave(state.turns), settings: state.settings },
-      widgetStore(),
+      conversationStore(),
     );
     return null;
   } catch (error) {
@@ -61,17 +64,17 @@ export async function saveWidgetState(
 /** The message being typed, kept apart from the turns so a keystroke writes a few bytes. */
 export async function loadDraft(persistKey: string): Promise<string> {
   try {
-    const value: unknown = await get(`${persistKey}:draft`, widgetStore());
+    const value: unknown = await get(`${persistKey}:draft`, conversationStore());
     return typeof value === 'string' ? value : '';
   } catch {
     return '';
   }
 }
 
-/** Saves the message being typed; a refused write is reported like `saveWidgetState`'s. */
+/** Saves the message being typed; a refused write is reported like `saveConversation`'s. */
 export async function saveDraft(persistKey: string, draft: string): Promise<Error | null> {
   try {
-    await set(`${persistKey}:draft`, draft, widgetStore());
+    await set(`${persistKey}:draft`, draft, conversationStore());
     return null;
   } catch (error) {
     return error instanceof Error ? error : new Error(String(error));

@@ -1,0 +1,78 @@
+import { StrictMode } from 'react';
+import { createRoot } from 'react-dom/client';
+import type { WorkerClassifierOptions } from '../client/worker-classifier';
+import { FenliuChat } from '../embed/FenliuChat';
+import type { EscalationConfig } from '../escalation/types';
+import { createDemoTools } from '../tools/demo/tools';
+import { templateReply } from '../tools/demo/replies';
+import { demoShopStore } from '../tools/demo/store';
+import { setUpOffline, type OfflineSetup } from '../sw/register';
+import { parseLanguage, parseTheme, strings } from '../ui/i18n';
+import { createDemoHandlers } from './handlers';
+
+/** What only the test harness page (test/harness/) sets: fault injection. */
+export interface DemoTestSetup {
+  /** Starts each classifier worker (a fault-injecting entry). */
+  createWorker?: WorkerClassifierOptions['createWorker'];
+  /** Use this storage quota instead of `navigator.storage.estimate()`'s. */
+  quotaForTest?: number;
+}
+
+const params = new URLSearchParams(location.search);
+const base = new URL(import.meta.env.BASE_URL, location.href).href;
+
+const demoTools = createDemoTools(demoShopStore());
+const demoHandlers = createDemoHandlers();
+
+function escalationFromUrl(): EscalationConfig | null {
+  const url = params.get('escalation-url');
+  const model = params.get('escalation-model');
+  return url && model ? { kind: 'chat-completions', url, model } : null;
+}
+
+/** Renders the demo page into #root: the widget, the demo shop's tools and agents, offline use. */
+export async function startDemo(testing: DemoTestSetup = {}): Promise<void> {
+  const root = document.getElementById('root');
+  if (!root) throw new Error('the page has no #root');
+  // NOTE: the dev server has no built service worker; offline use is a property of the build.
+  const { quotaForTest, createWorker } = testing;
+  const offline: OfflineSetup = import.meta.env.PROD
+    ? await setUpOffline(base, quotaForTest !== undefined ? { quotaForTest } : {})
+    : { plan: null, problem: 'development server' };
+  document.documentElement.dataset.offline = offline.plan?.cacheModel
+    ? 'model-cached'
+    : offline.plan
+      ? 'model-in-memory'
+      : 'unavailable';
+  const device = params.get('device');
+  const language = params.get('lang');
+  const theme = params.get('theme');
+  const callTimeoutMs = Number(params.get('call-timeout-ms') ?? NaN);
+  const refused = offline.plan && !offline.plan.cacheModel;
+  createRoot(root).render(
+    <StrictMode>
+      <FenliuChat
+        modelUrl={`models/${params.get('model') ?? 'fenliu-demo'}/`}
+        catalogUrl="catalog.json"
+        baseUrl={base}
+        device={device === 'wasm' || device === 'webgpu' ? device : 'auto'}
+        {...(language !== null && { language: parseLanguage(language) })}
+        {...(theme !== null && { theme: parseTheme(theme) })}
+        {...(createWorker && { createWorker })}
+        {...(params.get('dtype') !== null && { dtype: params.get('dtype') ?? '' })}
+        {...(callTimeoutMs > 0 && { callTimeoutMs })}
+        persistKey="demo"
+        // The service worker caches the model (or, refused, the page runs from memory).
+        browserCache={false}
+        tools={demoTools}
+        handlers={demoHandlers}
+        toolReply={templateReply}
+        modelReplies={params.get('model-replies') === '1'}
+        escalation={escalationFromUrl()}
+        {...(refused && {
+          notice: `${strings(parseLanguage(language ?? document.documentElement.lang)).notPersisted} (${offline.plan?.reason ?? ''})`,
+        })}
+      />
+    </StrictMode>,
+  );
+}

@@ -1,0 +1,71 @@
+import { useEffect, useRef, useState, useSyncExternalStore } from 'react';
+import { WorkerClassifier, type WorkerClassifierOptions } from '../client/worker-classifier';
+import { RouterSession } from '../router/session';
+import type { RouterEvent, RouterOptions, RouterSnapshot } from '../router/types';
+
+/** What the widget needs to start its session: where the model is, and the host's setup. */
+export interface SessionSetup extends Omit<RouterOptions, 'classifier'> {
+  worker: WorkerClassifierOptions;
+  /** Every session event, for the host (DOM events, React callbacks). */
+  onEvent?: (event: RouterEvent) => void;
+}
+
+/**
+ * The React side of a `RouterSession`: one session (and its worker) per model location, created
+ * on mount and disposed on unmount; the host's later catalog, tools, handlers and escalation
+ * changes are applied to it without losing the conversation. Rendering reads `snapshot`; the
+ * flow itself is the session's (src/router/session.ts).
+ */
+export function useRouterSession(setup: SessionSetup): {
+  session: RouterSession | null;
+  snapshot: RouterSnapshot | null;
+} {
+  const { worker, onEvent, ...sessionOptions } = setup;
+  const { catalog, tools, handlers, escalation, toolReply } = sessionOptions;
+  const { modelBase, modelId, ortBase, device, dtype, browserCache, callTimeoutMs, createWorker } =
+    worker;
+  const [session, setSession] = useState<RouterSession | null>(null);
+  // NOTE: hosts often pass a new callback every render; the session hears the latest one, and
+  // from its first event on (subscribing in a later effect would miss the first statuses).
+  const onEventLatest = useRef(onEvent);
+  useEffect(() => {
+    onEventLatest.current = onEvent;
+  }, [onEvent]);
+
+  useEffect(() => {
+    const classifier = new WorkerClassifier({
+      modelBase,
+      modelId,
+      ortBase,
+      device,
+      ...(dtype !== undefined && { dtype }),
+      ...(browserCache !== undefined && { browserCache }),
+      ...(callTimeoutMs !== undefined && { callTimeoutMs }),
+      ...(createWorker && { createWorker }),
+    });
+    const created = new RouterSession({ ...sessionOptions, classifier });
+    const stopEvents = created.onEvent((event) => {
+      onEventLatest.current?.(event);
+    });
+    // NOTE: the session is the external system this effect starts; render needs its handle.
+    // eslint-disable-next-line react-hooks/set-state-in-effect
+    setSession(created);
+    void classifier.load();
+    return () => {
+      stopEvents();
+      void created.dispose();
+    };
+    // NOTE: only the model's location makes a new session; the rest is applied by `configure`.
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [modelBase, modelId, ortBase, device, dtype, browserCache, callTimeoutMs, createWorker]);
+
+  useEffect(() => {
+    session?.configure({ catalog, tools, handlers, escalation, toolReply });
+  }, [session, catalog, tools, handlers, escalation, toolReply]);
+
+  const snapshot = useSyncExternalStore(
+    (listener) => session?.subscribe(listener) ?? (() => undefined),
+    () => session?.snapshot ?? null,
+  );
+  return { session, snapshot };
+}
