@@ -185,9 +185,14 @@ export class RouterSession {
       registryError = serializeError(error);
     }
     this.setState({ problems });
-    this.checkCatalogMatchesModel(this.state.classifier);
-    // NOTE: reported after this call returns, so listeners added right after `new` hear them.
-    const reported = [...problems, ...(registryError ? [registryError] : [])];
+    const mismatch = this.checkCatalogMatchesModel(this.state.classifier);
+    // NOTE: reported after this call returns, so listeners added right after `new` hear them
+    // (with an already loaded classifier, the mismatch is found here, in the constructor).
+    const reported = [
+      ...problems,
+      ...(registryError ? [registryError] : []),
+      ...(mismatch ? [mismatch] : []),
+    ];
     queueMicrotask(() => {
       for (const error of reported) this.emit('error', { scope: 'developer', error });
     });
@@ -419,14 +424,20 @@ export class RouterSession {
     this.setState({ classifier });
     if (!changed) return;
     this.emit('status', classifier.status);
-    if (classifier.status.state === 'ready') this.checkCatalogMatchesModel(classifier);
+    if (classifier.status.state === 'ready') {
+      const mismatch = this.checkCatalogMatchesModel(classifier);
+      if (mismatch) this.emit('error', { scope: 'developer', error: mismatch });
+    }
     this.pump();
   }
 
-  /** The catalog must name the model's intents, labels and tool bindings (`fenliu.json`). */
-  private checkCatalogMatchesModel(classifier: ClassifierState): void {
+  /**
+   * The catalog must name the model's intents, labels and tool bindings (`fenliu.json`): sets or
+   * clears the blocking problem, and returns it when there is one (for the caller to report).
+   */
+  private checkCatalogMatchesModel(classifier: ClassifierState): SerializedError | null {
     const { status } = classifier;
-    if (status.state !== 'ready' || !this.catalog) return;
+    if (status.state !== 'ready' || !this.catalog) return null;
     const { info } = status;
     const differences = catalogModelDifferences(this.catalog, info);
     const others = this.state.problems.filter(
@@ -434,13 +445,13 @@ export class RouterSession {
     );
     if (differences.length === 0) {
       if (others.length !== this.state.problems.length) this.setState({ problems: others });
-      return;
+      return null;
     }
     const error = serializeError(
       new CatalogMismatchError(differences, describeMismatch(differences, info.modelId)),
     );
     this.setState({ problems: [...others, error] });
-    this.emit('error', { scope: 'developer', error });
+    return error;
   }
 
   private async hydrate(persistKey: string): Promise<void> {

@@ -108,7 +108,9 @@ export function escalationHistory(
     const messages: { role: 'user' | 'assistant'; content: string }[] = [
       { role: 'user', content: turn.text },
     ];
-    const answer = turn.tool?.reply?.text ?? turn.escalation?.text;
+    // NOTE: every answer the customer saw, so an agent follows the conversation it is part of.
+    const routeReply = turn.reply?.status === 'done' ? turn.reply.text : undefined;
+    const answer = turn.tool?.reply?.text ?? turn.escalation?.text ?? routeReply;
     if (answer) messages.push({ role: 'assistant', content: answer });
     return messages;
   });
