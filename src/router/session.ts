@@ -602,11 +602,15 @@ export class RouterSession {
       return;
     }
     const route = this.routeFor(result);
+    const toolName =
+      this.catalog?.intents.find((intent) => intent.id === result.intentId)?.tool ??
+      result.toolCall?.name;
     const taken: TakenRoute = {
       kind: route.kind,
       intentId: result.intentId,
       ...('handler' in route && route.handler !== undefined && { handler: route.handler }),
       ...(route.kind === 'human' && { queue: route.queue }),
+      ...(route.kind === 'tool' && toolName !== undefined && { tool: toolName }),
     };
     this.emit('route', { turnId: id, ...taken });
     await this.follow(id, text, result, route, signal);

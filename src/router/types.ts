@@ -128,7 +128,16 @@ export interface RouterOptions {
 
 /** Where a classified turn went: its intent's route, or escalation. */
 export type TakenRoute =
-  | { kind: RouteKind; intentId: string; handler?: string; queue?: string }
+  | {
+      kind: RouteKind;
+      intentId: string;
+      /** The handler an `agent`, `human` or `host` route names. */
+      handler?: string;
+      /** The people's queue of a `human` route. */
+      queue?: string;
+      /** The tool of a `tool` route. */
+      tool?: string;
+    }
   | { kind: 'escalation'; intentId: string; reason: EscalationReason };
 
 /** Where a reply came from. `tool`: the tool's reply template; `model`: written by our model. */

@@ -48,6 +48,45 @@ async function classify(page: Page, text: string, nth: number): Promise<string |
   return chip.textContent();
 }
 
+/** The session events a host page hears, as `fenliu-<type>` DOM events on the document. */
+const SESSION_EVENTS = [
+  'status',
+  'message',
+  'classified',
+  'route',
+  'tool-proposed',
+  'tool-confirmed',
+  'tool-declined',
+  'tool-executed',
+  'tool-failed',
+  'reply-delta',
+  'reply',
+  'escalated',
+  'error',
+];
+
+interface HeardEvent {
+  type: string;
+  detail: Record<string, unknown>;
+}
+
+/** Starts recording every `fenliu-*` session event that bubbles out of the widget. */
+async function recordEvents(page: Page): Promise<void> {
+  await page.evaluate((types) => {
+    const heard: HeardEvent[] = [];
+    Object.assign(window, { heardEvents: heard });
+    for (const type of types) {
+      document.addEventListener(`fenliu-${type}`, (event) => {
+        heard.push({ type: event.type, detail: (event as CustomEvent).detail as never });
+      });
+    }
+  }, SESSION_EVENTS);
+}
+
+async function heardEvents(page: Page): Promise<HeardEvent[]> {
+  return page.evaluate(() => (window as unknown as { heardEvents: HeardEvent[] }).heardEvents);
+}
+
 describe('embedding on host pages', () => {
   it('script tag: one <script> and one <fenliu-chat>; host CSS does not leak in, widget CSS does not leak out', async () => {
     const page = await browser.context.newPage();
@@ -106,7 +145,37 @@ describe('embedding on host pages', () => {
       .poll(() => page.locator('#events li').allTextContents())
       .toContain('status: ready');
 
-    expect(await classify(page, '修改我的收货地址', 0)).toBe('Update details');
+    // Every routing decision reaches the host as a bubbling, composed DOM event.
+    await recordEvents(page);
+    expect(await classify(page, '你好', 0)).toBe('Greeting & small talk');
+    await expect
+      .poll(async () => (await heardEvents(page)).map(({ type }) => type))
+      .toEqual(['fenliu-message', 'fenliu-classified', 'fenliu-route', 'fenliu-reply']);
+    const [message, classified, route, reply] = await heardEvents(page);
+    const turnId = message?.detail.turnId;
+    expect(message?.detail).toEqual({ turnId, text: '你好', queued: false });
+    expect(classified?.detail).toMatchObject({
+      turnId,
+      intentId: 'greeting',
+      label: '问候闲聊',
+      route: 'intent',
+    });
+    expect((classified?.detail.scores as unknown[]).length).toBe(12);
+    expect(route?.detail).toEqual({ turnId, kind: 'reply', intentId: 'greeting' });
+    expect(reply?.detail).toMatchObject({ turnId, source: 'template' });
+    expect(reply?.detail.text).toMatch(/^Hello! I can look up orders/);
+    expect(await page.locator('.turn .route-reply .assistant-reply').first().textContent()).toBe(
+      reply?.detail.text,
+    );
+    expect(await page.locator('#events li').allTextContents()).toContain('route: greeting → reply');
+    // The greeting's quick replies send their text.
+    expect(await page.locator('.turn .suggestions button').allTextContents()).toEqual([
+      'Check my order',
+      'Where is my parcel?',
+      'I want a refund',
+    ]);
+
+    expect(await classify(page, '修改我的收货地址', 1)).toBe('Update details');
     expect(await page.locator('fenliu-chat .subtitle').textContent()).toMatch(/^The model runs/);
 
     await page.locator('#toggle-lang').click();
@@ -114,7 +183,7 @@ describe('embedding on host pages', () => {
       .poll(() => page.locator('fenliu-chat .subtitle').textContent())
       .toBe('模型在你的浏览器里运行，消息不会离开本机。');
     // The chip follows the language: the catalog's Chinese name.
-    expect(await page.locator('.turn .intent .label').first().textContent()).toBe('修改信息');
+    expect(await page.locator('.turn .intent .label').nth(1).textContent()).toBe('修改信息');
 
     const root = page.locator('fenliu-chat section.fenliu');
     expect(await root.getAttribute('data-theme')).toBe('light');
@@ -147,6 +216,20 @@ describe('embedding on host pages', () => {
       await page.locator('[data-fenliu-host]').evaluate((element) => element.shadowRoot !== null),
     ).toBe(true);
     expect(await classify(page, '我要开发票', 0)).toBe('Invoice');
+    // The host's `onRoute` and `onClassified` callbacks heard the turn.
+    await expect
+      .poll(() => page.locator('#routes li').allTextContents())
+      .toEqual(['invoice → tool (request_invoice)']);
+    // A complaint goes to the host's service desk, in its queue.
+    expect(await classify(page, '我要投诉你们的快递员态度太差', 1)).toBe('Complaint');
+    await expect
+      .poll(() => page.locator('#routes li').allTextContents())
+      .toEqual(['invoice → tool (request_invoice)', 'complaint → human (service_desk)']);
+    await expect
+      .poll(() =>
+        page.locator('[data-fenliu-host] .route-reply .assistant-reply').last().textContent(),
+      )
+      .toBe('Passed to the complaints queue.');
     // The host's `.turn { padding: 0 }` did not reach the widget's turns.
     const padding = await page
       .locator('[data-fenliu-host] .turn')

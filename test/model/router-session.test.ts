@@ -288,6 +288,7 @@ describe('a tool intent', () => {
       turnId: asked.id,
       kind: 'tool',
       intentId: 'refund',
+      tool: 'request_refund',
     });
     expect(detailOf(events, asked.id, 'tool-proposed')).toEqual({
       turnId: asked.id,
