@@ -143,34 +143,48 @@ function offlineDemo(): Plugin {
 }
 
 /**
- * The embeddable widget's library builds:
+ * The library builds:
  * - `script-tag`: dist/embed/fenliu-chat.js, React included, registers `<fenliu-chat>`;
  * - `react`: dist/embed/react/fenliu-react.js, the `FenliuChat` component, React external (a peer
- *   dependency of the host).
- * Either loads the classifier worker from its own chunk beside it.
+ *   dependency of the host);
+ * - `router`: dist/embed/router/fenliu-router.js, the headless router (`createRouter`, no UI and
+ *   no React) for a host's own chat UI.
+ * Each loads the classifier worker from its own chunk beside it.
  */
-export function embedConfig(target: 'script-tag' | 'react'): InlineConfig {
+export type EmbedTarget = 'script-tag' | 'react' | 'router';
+
+const EMBED_TARGETS: Readonly<
+  Record<EmbedTarget, { entry: string[]; folder: string[]; fileName: string }>
+> = {
+  'script-tag': { entry: ['embed', 'script-tag.ts'], folder: [], fileName: 'fenliu-chat.js' },
+  react: { entry: ['embed', 'react.ts'], folder: ['react'], fileName: 'fenliu-react.js' },
+  router: { entry: ['router', 'index.ts'], folder: ['router'], fileName: 'fenliu-router.js' },
+};
+
+export function embedConfig(target: EmbedTarget): InlineConfig {
   const forReact = target === 'react';
+  const { entry, folder, fileName } = EMBED_TARGETS[target];
   return {
     configFile: false,
     root: ROOT,
     // NOTE: relative URLs: the worker chunk is found beside the bundle, wherever a host serves it.
     base: './',
     logLevel: 'warn',
-    plugins: [react(), ortWasmAssetFix()],
+    // NOTE: the headless router has no JSX and no React; React's plugin has nothing to do there.
+    plugins: target === 'router' ? [ortWasmAssetFix()] : [react(), ortWasmAssetFix()],
     publicDir: false,
     // NOTE: library builds leave process.env.NODE_ENV alone; React would ship its dev build.
     define: { 'process.env.NODE_ENV': JSON.stringify('production') },
     worker: { format: 'es', plugins: () => [ortWasmAssetFix()] },
     build: {
       target: 'es2022',
-      outDir: join(DIST, 'embed', ...(forReact ? ['react'] : [])),
+      outDir: join(DIST, 'embed', ...folder),
       emptyOutDir: true,
       copyPublicDir: false,
       lib: {
-        entry: join(ROOT, 'src', 'embed', forReact ? 'react.ts' : 'script-tag.ts'),
+        entry: join(ROOT, 'src', ...entry),
         formats: ['es'],
-        fileName: () => (forReact ? 'fenliu-react.js' : 'fenliu-chat.js'),
+        fileName: () => fileName,
       },
       rolldownOptions: {
         external: forReact ? [/^react($|\/)/, /^react-dom($|\/)/] : [],
@@ -180,16 +194,20 @@ export function embedConfig(target: 'script-tag' | 'react'): InlineConfig {
 }
 
 /**
- * After the demo build, builds the embeddable widget (`embedConfig`) into dist/embed/ and copies
- * the static example host pages, so one `vite build` produces everything the e2e tests serve.
+ * After the demo build, builds the embeddable widget and the headless router (`embedConfig`) into
+ * dist/embed/ and copies the static example host pages, so one `vite build` produces everything
+ * the e2e tests serve.
  */
 function embedBuilds(): Plugin {
   return {
     name: 'fenliu:embed-builds',
     apply: 'build',
     async closeBundle() {
-      for (const target of ['script-tag', 'react'] as const) await build(embedConfig(target));
-      for (const example of ['custom-element', 'script-tag', 'csp']) {
+      // NOTE: script-tag first: emptying its outDir, dist/embed/, empties the others' folders too.
+      for (const target of ['script-tag', 'react', 'router'] as const) {
+        await build(embedConfig(target));
+      }
+      for (const example of ['custom-element', 'script-tag', 'csp', 'headless', 'agents']) {
         const target = join(DIST, 'examples', example);
         mkdirSync(target, { recursive: true });
         // NOTE: every file: the strict-CSP page's script and stylesheet are files beside it.

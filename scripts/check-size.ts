@@ -4,6 +4,8 @@
  *   script carries the model runtime;
  * - the widget's JavaScript without the runtime stays under its gzip budget, in the demo, the
  *   script-tag bundle and the React component (which must leave React to the host);
+ * - the headless router bundle stays under its own budget, carries no React, and has its worker
+ *   chunk beside it;
  * - no stray copy of the 27 MB ORT wasm binary is emitted; the service worker is one file.
  * Prints a table, writes test-results/size.json, exits 1 when a budget is broken.
  *
@@ -26,7 +28,8 @@ const KB = 1000;
  * 7 kB, the script-tag bundle's by 6 kB and the React component's by 6 kB: the router session
  * (route table, agents streamed from an endpoint or a host function, hand-off to people, the
  * catalog/model check), the framework-free worker client, an event per session step, and the
- * demo's local agents.)
+ * demo's local agents. The headless router bundle's budget is ~10% above its first measurement,
+ * 25.8 kB.)
  */
 const BUDGETS = {
   /** Demo page: React + the widget, everything but the worker. */
@@ -35,6 +38,8 @@ const BUDGETS = {
   scriptTag: 116 * KB,
   /** dist/embed/react/fenliu-react.js: the widget only (React is the host's). */
   reactComponent: 38 * KB,
+  /** dist/embed/router/fenliu-router.js: the headless router session, no UI, no React. */
+  headlessRouter: 28.5 * KB,
   /** The worker: transformers.js + onnxruntime-web's JS (the wasm binary is served apart). */
   worker: 200 * KB,
 };
@@ -84,10 +89,14 @@ const demoWorker = demoScripts.filter(isWorker);
 const demoWidget = demoScripts.filter((file) => !isWorker(file) && !file.includes('examples-'));
 const scriptTag = scripts.filter((file) => file.endsWith(join('embed', 'fenliu-chat.js')));
 const reactComponent = scripts.filter((file) => file.endsWith('fenliu-react.js'));
+const headlessRouter = scripts.filter((file) =>
+  file.endsWith(join('embed', 'router', 'fenliu-router.js')),
+);
 
 measure('demo widget (no runtime)', demoWidget, BUDGETS.demoWidget);
 measure('script-tag bundle', scriptTag, BUDGETS.scriptTag);
 measure('React component', reactComponent, BUDGETS.reactComponent);
+measure('headless router bundle', headlessRouter, BUDGETS.headlessRouter);
 measure('classifier worker', demoWorker, BUDGETS.worker);
 
 if (demoWorker.length !== 1)
@@ -106,6 +115,17 @@ for (const file of workers) {
 const react = reactComponent[0] ? readFileSync(reactComponent[0], 'utf8') : '';
 if (!/from ?"react"/.test(react) || react.includes('react.production')) {
   problems.push('the React component must import React from the host, not bundle it');
+}
+// NOTE: the headless bundle is for hosts without React: neither an import of it nor a copy.
+const router = headlessRouter[0] ? readFileSync(headlessRouter[0], 'utf8') : '';
+if (
+  /from ?["']react/.test(router) ||
+  /react\.(production|development|transitional|element)/.test(router)
+) {
+  problems.push('the headless router bundle must not import or carry React');
+}
+if (!workers.some((file) => relative(DIST, file).startsWith(join('embed', 'router', 'assets')))) {
+  problems.push('the headless router bundle has no classifier worker chunk beside it');
 }
 for (const file of all.filter((path) => path.endsWith('.wasm'))) {
   if (!relative(DIST, file).startsWith('ort/')) {

@@ -186,16 +186,19 @@ export class RouterSession {
     }
     this.setState({ problems });
     const mismatch = this.checkCatalogMatchesModel(this.state.classifier);
-    // NOTE: reported after this call returns, so listeners added right after `new` hear them
-    // (with an already loaded classifier, the mismatch is found here, in the constructor).
+    // NOTE: reported in a later task, so listeners added right after `new`, or after
+    // `await createRouter(…)` (whose continuation runs after this call's microtasks), hear them;
+    // with an already loaded classifier the mismatch is found here, in the constructor.
     const reported = [
       ...problems,
       ...(registryError ? [registryError] : []),
       ...(mismatch ? [mismatch] : []),
     ];
-    queueMicrotask(() => {
-      for (const error of reported) this.emit('error', { scope: 'developer', error });
-    });
+    if (reported.length > 0) {
+      setTimeout(() => {
+        for (const error of reported) this.emit('error', { scope: 'developer', error });
+      }, 0);
+    }
     this.pump();
   }
 
@@ -544,7 +547,7 @@ export class RouterSession {
             : turn;
         }),
       );
-      this.emit('tool-proposed', { turnId: id, ...this.proposal(tool) });
+      this.emit('tool-proposed', { turnId: id, ...this.proposal(tool), continues: waiting.id });
       if (tool.status === 'running') await this.runTool(id, tool, false, signal);
       return;
     }

@@ -183,6 +183,8 @@ export interface RouterEventMap {
     arguments: ToolArguments;
     missing: string[];
     status: ToolCallStatus;
+    /** Set when this message answered an earlier turn's question: that turn's call goes on here. */
+    continues?: string;
   };
   /** The customer confirmed the exact arguments of a data-changing call. */
   'tool-confirmed': { turnId: string; tool: string; arguments: ToolArguments };

@@ -11,7 +11,7 @@
  *
  * State the widget saved on an earlier visit is the one document that is not refused but
  * revived: the same guards keep each field that fits and drop the rest (see
- * src/ui/conversation.ts), so a conversation saved by an older release cannot break the widget.
+ * src/router/conversation.ts), so a conversation saved by an older release cannot break the widget.
  */
 
 /**

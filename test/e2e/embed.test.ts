@@ -206,6 +206,64 @@ describe('embedding on host pages', () => {
     await page.close();
   });
 
+  it('a catalog that does not match the model: the customer gets a short notice, the developer the details, nothing is routed until it is fixed', async () => {
+    const page = await browser.context.newPage();
+    const consoleErrors: string[] = [];
+    page.on('console', (message) => {
+      if (message.type() === 'error') consoleErrors.push(message.text());
+    });
+    await page.goto(`${server.url}examples/custom-element/?device=wasm&lang=en`);
+    await page.locator('fenliu-chat .status[data-device]').waitFor({ timeout: LOAD_TIMEOUT });
+    await recordEvents(page);
+    // The host renames one intent's label: the model still answers with the old one.
+    await page.evaluate(() => {
+      const chat = document.querySelector('fenliu-chat') as HTMLElement & {
+        catalog: { intents: { id: string; label: string }[] };
+      };
+      const renamed = structuredClone(chat.catalog);
+      const complaint = renamed.intents.find((intent) => intent.id === 'complaint');
+      if (complaint) complaint.label = '投诉';
+      Object.assign(window, { originalCatalog: chat.catalog });
+      chat.catalog = renamed;
+    });
+    const notice = page.locator('fenliu-chat .setup-problem');
+    await notice.waitFor();
+    expect(await notice.textContent()).toBe(
+      'The assistant is being set up and cannot answer yet. Please try again later.',
+    );
+    expect(await notice.getAttribute('data-code')).toBe('catalog-model-mismatch');
+    const [error] = await heardEvents(page);
+    expect(error?.type).toBe('fenliu-error');
+    expect(error?.detail).toMatchObject({
+      scope: 'developer',
+      error: {
+        code: 'catalog-model-mismatch',
+        differences: [
+          { intentId: 'complaint', problem: 'label', catalog: '投诉', model: '投诉建议' },
+        ],
+      },
+    });
+    expect(consoleErrors.some((text) => text.includes('intent "complaint"'))).toBe(true);
+
+    // A message waits rather than being routed with the wrong catalog …
+    const input = page.locator('fenliu-chat textarea');
+    await input.fill('修改我的收货地址');
+    await input.press('Enter');
+    await page.locator('fenliu-chat .turn .queued').waitFor();
+    expect(await page.locator('fenliu-chat .turn .intent').count()).toBe(0);
+    // … and is answered once the host gives the model's catalog back.
+    await page.evaluate(() => {
+      const chat = document.querySelector('fenliu-chat') as HTMLElement & { catalog: unknown };
+      chat.catalog = (window as unknown as { originalCatalog: unknown }).originalCatalog;
+    });
+    await page.locator('fenliu-chat .turn .intent .label').waitFor({ timeout: 120_000 });
+    expect(await page.locator('fenliu-chat .turn .intent .label').textContent()).toBe(
+      'Update details',
+    );
+    expect(await notice.count()).toBe(0);
+    await page.close();
+  });
+
   it('React component: rendered by a React host app, in its own shadow root', async () => {
     const page = await browser.context.newPage();
     const watch = watchPage(browser.context, page, server.origin);

@@ -26,7 +26,9 @@ describe('WebGPU → WASM fallback', () => {
       const page = await browser.context.newPage();
       const watch = watchPage(browser.context, page, server.origin);
       const statuses = await recordStatuses(page);
-      await page.goto(`${server.url}test/harness/?device=webgpu&lang=en&simulate-webgpu-failure=fail-creation`);
+      await page.goto(
+        `${server.url}test/harness/?device=webgpu&lang=en&simulate-webgpu-failure=fail-creation`,
+      );
       const status = page.locator('.status[data-device]');
       await status.waitFor({ timeout: 240_000 });
       expect(await status.getAttribute('data-device')).toBe('wasm');
@@ -63,7 +65,9 @@ describe('WebGPU → WASM fallback', () => {
     try {
       const page = await browser.context.newPage();
       const watch = watchPage(browser.context, page, server.origin);
-      await page.goto(`${server.url}test/harness/?device=webgpu&simulate-webgpu-failure=lose-device`);
+      await page.goto(
+        `${server.url}test/harness/?device=webgpu&simulate-webgpu-failure=lose-device`,
+      );
       const status = page.locator('.status[data-device]');
       await status.waitFor({ timeout: 240_000 });
       expect(await status.getAttribute('data-device')).toBe('webgpu');

@@ -89,7 +89,9 @@ describe('classifier worker faults', () => {
         const page = await browser.context.newPage();
         const watch = watchPage(browser.context, page, server.origin);
         // A 5 s deadline: the demo model answers in well under a second here.
-        await page.goto(`${server.url}test/harness/?device=wasm&simulate-fault=${fault}&call-timeout-ms=5000`);
+        await page.goto(
+          `${server.url}test/harness/?device=wasm&simulate-fault=${fault}&call-timeout-ms=5000`,
+        );
         await waitReady(page);
         const failed = await type(page, '查一下订单 2024113012345');
         const error = failed.locator('.turn-error');

@@ -1,6 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import type { Classification } from '../../src/engine/classification';
-import { isSettled, MAX_SAVED_TURNS, reviveTurns, turnsToSave } from '../../src/router/conversation';
+import {
+  isSettled,
+  MAX_SAVED_TURNS,
+  reviveTurns,
+  turnsToSave,
+} from '../../src/router/conversation';
 import { formatBytes, formatPercent, parseLanguage, parseTheme } from '../../src/ui/i18n';
 
 const score = { intentId: 'refund', label: '退款退货', probability: 0.9, logProb: -0.1 };
