@@ -435,11 +435,17 @@ function render(router, { type, detail }) {
       bubble.dataset.source = detail.source;
       bubble.dataset.status = type === 'reply' ? 'done' : 'streaming';
       bubble.textContent = detail.text;
-      for (const suggestion of type === 'reply' ? (detail.suggestions ?? []) : []) {
-        const button = element('button', 'suggestion', suggestion);
-        button.type = 'button';
-        button.addEventListener('click', () => router.send(suggestion));
-        bubble.append(button);
+      const suggestions = type === 'reply' ? (detail.suggestions ?? []) : [];
+      if (suggestions.length > 0) {
+        // Quick replies on a row of their own, under the answer.
+        const row = element('div', 'suggestions');
+        for (const suggestion of suggestions) {
+          const button = element('button', 'suggestion', suggestion);
+          button.type = 'button';
+          button.addEventListener('click', () => router.send(suggestion));
+          row.append(button);
+        }
+        bubble.append(row);
       }
       break;
     }

@@ -34,7 +34,7 @@ export function RouteReplyNote({
         </p>
       )}
       {reply.suggestions && reply.suggestions.length > 0 && (
-        <div className="choices suggestions">
+        <div className="suggestions">
           {reply.suggestions.map((suggestion) => (
             <button
               key={suggestion}
