@@ -81,6 +81,7 @@ export const LAYERS: Readonly<Record<string, readonly string[]>> = {
     'src/sw',
   ],
   'src/cli': [
+    'src/router/routing.ts',
     'src/evaluation',
     'src/dataset',
     'src/engine',

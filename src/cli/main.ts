@@ -14,6 +14,7 @@ const COMMANDS: Record<CommandName, () => Promise<Command>> = {
   classify: async () => (await import('./commands/classify')).classifyCommand,
   eval: async () => (await import('./commands/eval')).evalCommand,
   calibrate: async () => (await import('./commands/calibrate')).calibrateCommand,
+  route: async () => (await import('./commands/route')).routeCommand,
 };
 
 function isCommand(name: string): name is CommandName {

@@ -28,6 +28,7 @@ Usage:
   fenliu classify "text" [--model DIR] [--dtype NAME] [--calibration FILE|none] [--json]
   fenliu eval --data FILE [--model DIR] [--out DIR] [--dtype NAME] [--calibration FILE|none]
   fenliu calibrate --data FILE [--model DIR] [--write | --out FILE]
+  fenliu route "text" [--catalog FILE] [--model DIR] [--lang zh|en] [--json]
   fenliu <command> --help
 
 Data files are {"text","label"} JSON Lines or ShareGPT conversations; labels are the model's
@@ -67,6 +68,19 @@ ${MODEL_FLAGS}
   --prior-rows N          weight of the global thresholds per intent, in rows (default 20)
   --batch-size N          messages per model call (default 8)
   --json                  print the calibration as JSON`,
+  route: `Usage: fenliu route "text" ["more text" …] [options]
+
+Where each message would go, without running anything: the intent, and the catalog's route for
+it — a template reply (printed), a tool (with the call the model proposes and what it still
+needs), an agent, people (with the queue), the host — or escalation (out of scope, low
+confidence, an escalating intent). First checks that the catalog matches the model (exit 1 with
+each differing intent when it does not).
+
+  --catalog FILE      the catalog with its route table (default: the model's own intents, tool
+                      intents to their tools, the rest to the host)
+${MODEL_FLAGS}
+  --lang zh|en        language of template replies (default zh)
+  --json              print the decisions as JSON`,
 } as const;
 
 export type CommandName = Exclude<keyof typeof USAGE, 'main'>;

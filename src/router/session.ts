@@ -1,4 +1,4 @@
-import { routeHandlerNames, routeOf } from '../catalog/routes';
+import { routeHandlerNames } from '../catalog/routes';
 import { catalogModelDifferences, describeMismatch } from '../catalog/model-match';
 import type { Catalog, IntentRoute, ToolSpec } from '../catalog/types';
 import type { Classification } from '../engine/classification';
@@ -20,13 +20,13 @@ import { ToolRegistry } from '../tools/registry';
 import type { ChatTurn, EscalationState, RouteReply, ToolCallState } from './conversation';
 import { replyText } from './messages';
 import { loadConversation, saveConversation } from './persistence';
+import { decideRoute } from './routing';
 import {
   escalationHistory,
   fillFromFollowUp,
   nextStatus,
   startToolCall,
   turnAwaitingInput,
-  turnEscalationReason,
 } from './tool-flow';
 import type {
   RouteHandler,
@@ -35,7 +35,6 @@ import type {
   RouterEventType,
   RouterOptions,
   RouterSnapshot,
-  TakenRoute,
 } from './types';
 
 /** The one configuration problem that stops routing: a catalog that does not match the model. */
@@ -590,39 +589,21 @@ export class RouterSession {
       })),
       latencyMs: result.latencyMs,
     });
-    const reason = turnEscalationReason(result, this.catalog);
-    if (reason) {
-      this.emit('route', { turnId: id, kind: 'escalation', intentId: result.intentId, reason });
+    const decision = decideRoute(result, this.catalog);
+    this.emit('route', { turnId: id, ...decision.taken });
+    if (decision.route === null) {
       this.emit('escalated', {
         turnId: id,
         text,
-        reason,
+        reason: decision.reason,
         intentId: result.intentId,
         confidence: result.confidence,
         classification: result,
       });
-      await this.handOver(id, text, reason, result, signal);
+      await this.handOver(id, text, decision.reason, result, signal);
       return;
     }
-    const route = this.routeFor(result);
-    const toolName =
-      this.catalog?.intents.find((intent) => intent.id === result.intentId)?.tool ??
-      result.toolCall?.name;
-    const taken: TakenRoute = {
-      kind: route.kind,
-      intentId: result.intentId,
-      ...('handler' in route && route.handler !== undefined && { handler: route.handler }),
-      ...(route.kind === 'human' && { queue: route.queue }),
-      ...(route.kind === 'tool' && toolName !== undefined && { tool: toolName }),
-    };
-    this.emit('route', { turnId: id, ...taken });
-    await this.follow(id, text, result, route, signal);
-  }
-
-  /** The catalog's route for the result's intent (no catalog: its tool, or the host). */
-  private routeFor(result: Classification): IntentRoute {
-    if (this.catalog) return routeOf(this.catalog, result.intentId);
-    return result.toolCall ? { kind: 'tool' } : { kind: 'host' };
+    await this.follow(id, text, result, decision.route, signal);
   }
 
   private async follow(

@@ -94,6 +94,78 @@ describe('fenliu', () => {
   });
 });
 
+describe('fenliu route', () => {
+  const CATALOG = join('data', 'demo', 'catalog.json');
+
+  it('prints where each message goes under the catalog route table, without running anything (spawned binary)', () => {
+    const { status, stdout, stderr } = spawnFenliu(
+      'route',
+      '你好',
+      '我要退款',
+      '支付失败了会扣钱吗',
+      '我要投诉',
+      '转人工',
+      '--catalog',
+      CATALOG,
+    );
+    expect(stderr).toBe('');
+    expect(status).toBe(0);
+    const blocks = stdout.trim().split('\n\n');
+    expect(blocks).toHaveLength(5);
+    expect(blocks[0]).toMatch(
+      /^message {5}你好\nintent {6}问候闲聊 \(greeting\), confidence 0\.\d{3}\nroute {7}reply\nreply {7}您好！我是分流小助手/,
+    );
+    expect(blocks[1]).toContain(
+      'route       tool → request_refund\ncall        request_refund {}; asks for order_id',
+    );
+    expect(blocks[2]).toContain('route       agent → billing');
+    expect(blocks[3]).toContain('route       human → service_desk (queue complaints)');
+    expect(blocks[4]).toContain('route       escalation (intent)');
+  });
+
+  it('prints the decisions as JSON, template replies in --lang', async () => {
+    const { status, stdout } = await fenliu(
+      'route',
+      '你好',
+      '--catalog',
+      CATALOG,
+      '--lang',
+      'en',
+      '--json',
+    );
+    expect(status).toBe(0);
+    const routed = JSON.parse(stdout) as Record<string, unknown>;
+    expect(routed).toMatchObject({
+      message: '你好',
+      intentId: 'greeting',
+      route: { kind: 'reply', intentId: 'greeting' },
+    });
+    expect(routed.reply).toMatch(/^Hello! I can look up orders/);
+  });
+
+  it('without a catalog: tool intents to their tools, the rest to the host', async () => {
+    const { stdout } = await fenliu('route', '支付失败了会扣钱吗', '--json');
+    expect(JSON.parse(stdout)).toMatchObject({ route: { kind: 'host', intentId: 'payment' } });
+  });
+
+  it('refuses a catalog that does not match the model, naming the intent (exit 1)', async () => {
+    const catalog = JSON.parse(readFileSync(CATALOG, 'utf8')) as {
+      intents: { id: string; label: string }[];
+    };
+    const complaint = catalog.intents.find((intent) => intent.id === 'complaint');
+    if (complaint) complaint.label = '投诉';
+    const path = join(scratch, 'renamed-catalog.json');
+    writeFileSync(path, JSON.stringify(catalog));
+    const { status, stdout, stderr } = await fenliu('route', '你好', '--catalog', path);
+    expect(status).toBe(1);
+    expect(stdout).toBe('');
+    expect(stderr).toContain('fenliu route: The catalog does not match model "fenliu-demo"');
+    expect(stderr).toContain(
+      '- intent "complaint": label "投诉" in the catalog, "投诉建议" in the model',
+    );
+  });
+});
+
 describe('fenliu classify', () => {
   it('prints the intent, route, confidence, margin and top 3 (spawned binary)', () => {
     const { status, stdout, stderr } = spawnFenliu(
