@@ -304,6 +304,9 @@ export class RouterSession {
   /** Forgets the conversation (not while a turn is being worked on). */
   clear(): void {
     if (this.busy) return;
+    // NOTE: `route()` callers of queued messages get their (unanswered) turn rather than waiting
+    // for ever.
+    for (const { id } of this.queue) this.settleWaiting(id);
     this.queue.length = 0;
     this.setTurns(() => []);
   }
