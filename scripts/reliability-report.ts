@@ -81,6 +81,40 @@ const FIXED = [
   "The q8 model and q4's 8-bit head gave wrong logits (up to 2.5 off) in Node on x86 CPUs with " +
     "AVX2 but no VNNI: onnxruntime's uint8 × int8 integer kernel saturates there. The exporter " +
     'now stores those weights as uint8 with zero point 128, which every kernel computes exactly.',
+  // Issue 18 (an outside review's findings), each with the test that shows it fixed:
+  'A string parameter with `maxLength: 1e9` froze the page and `fenliu classify` (the pattern ' +
+    "engine's length table looped maxLength times per state), and a 60 000-character follow-up " +
+    'against an open pattern took 40 s (the span search ran past maxLength, quadratic): string ' +
+    'bounds are capped at 1000, patterns at 500 characters and enums at 100 values when a catalog ' +
+    'or model card loads, lengths are decided without walking to the bound, and the span search ' +
+    'stops at maxLength with a step budget (test/unit/schema-limits, pattern and slot-values tests).',
+  "Two tabs on one IndexedDB: the last to save wiped the other's messages; more than 200 " +
+    'unanswered messages lost the oldest on reload. Saves now merge by turn id in one IndexedDB ' +
+    'transaction and tabs tell each other on a BroadcastChannel; no cap drops an unanswered ' +
+    'message and answered turns past 200 go to an archive key (test/e2e/persistence: two tabs, ' +
+    'a 300-message burst before ready).',
+  'A demo URL switch sent the conversation to any origin, and a 307 from the escalation endpoint ' +
+    're-POSTed it to another origin: the switch is gone, redirects are refused, and the widget ' +
+    'names where a hand-over goes (test/e2e/egress, test/unit/escalation).',
+  'A 10 MB escalation reply was kept, shown, saved and re-sent as history, and a server dripping ' +
+    'a byte a second never timed out: replies are capped at 16 KiB, history sent at 32 KiB, and ' +
+    '`timeoutMs` bounds the whole call (test/unit/escalation).',
+  'Timeouts above 2^31-1 ms fired at once (setTimeout overflow): a catalog tool timeout above it ' +
+    'is a load-time problem, and call and tool deadlines cap at it (test/e2e/faults).',
+  'An invalid `catalog` property unmounted the widget and a non-function tool showed a raw ' +
+    'TypeError: the property is validated like a fetched catalog, tools and handlers are checked ' +
+    'when set, and an error boundary keeps the host page working (test/e2e/host-input).',
+  'A tokenizer.json without its merges loaded and answered at 8 % accuracy, and a card listing 6 ' +
+    'of 12 labels misrouted silently: the card records canary messages with their token ids and ' +
+    'label distributions, checked at load (`model-tokenizer-mismatch`, `model-labels-mismatch`, ' +
+    '`model-output-mismatch`; on WebGPU a wrong output falls back to WASM) (test/model/canary).',
+  'A worker that exited without an error event (`self.close()`, killed for memory) left the turn ' +
+    'on classifying for two minutes: a Web Lock the worker holds for its lifetime tells at once, ' +
+    'and a heartbeat catches an idle worker gone silent (test/e2e/faults).',
+  'The CLI printed terminal escapes from labels raw, `calibrate` wrote a degenerate calibration ' +
+    'from 1 row or out-of-scope rows only, and tool-call rows naming unknown tools were scored: ' +
+    'control characters are shown escaped, calibrate refuses data that cannot support a fit, and ' +
+    'bad tool-call rows are `file:line` errors (test/cli/terminal, fenliu and bad-files tests).',
 ];
 
 interface ReliabilityJson {

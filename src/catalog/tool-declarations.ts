@@ -1,4 +1,9 @@
-import { cachedPattern, type CompiledPattern, PatternSyntaxError } from './pattern';
+import {
+  cachedPattern,
+  type CompiledPattern,
+  MAX_STRING_LENGTH,
+  PatternSyntaxError,
+} from './pattern';
 import { numberProblem, stringProblem } from './json-schema';
 import type { NumberSchema, StringSchema, ValueSchema } from './types';
 import { isRecord, MAX_TIMEOUT_MS } from '../shared/validation';
@@ -28,6 +33,29 @@ const KEYWORDS: Record<ValueSchema['type'], readonly string[]> = {
   boolean: ['type', 'description'],
 };
 const SUPPORTED_TYPES = 'a parameter must be of type "string", "number", "integer" or "boolean"';
+
+/*
+ * Limits on what a declaration may ask for, checked when a catalog or a model card is loaded (both
+ * come through `toolListProblems`), so nothing later — the decoder in the worker, slot filling on
+ * the page — meets a schema whose size alone makes it freeze. String lengths are capped by
+ * `MAX_STRING_LENGTH` (src/catalog/pattern.ts says why 1000).
+ */
+
+/**
+ * The longest `pattern` source, in UTF-16 units.
+ *
+ * NOTE: the pattern is compiled on the page and in the worker, and written into the prompt's tool
+ * declaration; identifier, phone and e-mail patterns are well under 200 characters.
+ */
+export const MAX_PATTERN_LENGTH = 500;
+
+/**
+ * The most values an `enum` may list.
+ *
+ * NOTE: every value is written into the prompt's tool declaration and tested as a prefix for each
+ * character decoded; a choice a user makes in a chat is among a handful, not hundreds.
+ */
+export const MAX_ENUM_VALUES = 100;
 
 /** Adds a problem unless `value` is `{zh, en}` with two non-empty strings (catalogs use it too). */
 export function checkLocalizedText(value: unknown, where: string, problems: string[]): void {
@@ -63,6 +91,11 @@ function isNonNegativeInteger(value: unknown): value is number {
   return typeof value === 'number' && Number.isInteger(value) && value >= 0;
 }
 
+/** Whether `value` is a length bound fenliu supports: an integer in `[0, MAX_STRING_LENGTH]`. */
+function isLengthBound(value: unknown): value is number {
+  return isNonNegativeInteger(value) && value <= MAX_STRING_LENGTH;
+}
+
 function checkProperty(value: unknown, where: string, problems: string[]): void {
   if (!isRecord(value)) {
     problems.push(`${where} must be a schema object`);
@@ -93,19 +126,28 @@ function checkStringSchema(
 ): void {
   const { minLength, maxLength, pattern } = value;
   const before = problems.length;
-  if (minLength !== undefined && !isNonNegativeInteger(minLength)) {
-    problems.push(`${where}.minLength must be a non-negative integer`);
+  for (const [name, bound] of [
+    ['minLength', minLength],
+    ['maxLength', maxLength],
+  ] as const) {
+    if (bound === undefined) continue;
+    if (!isNonNegativeInteger(bound)) {
+      problems.push(`${where}.${name} must be a non-negative integer`);
+    } else if (bound > MAX_STRING_LENGTH) {
+      problems.push(
+        `${where}.${name} must be at most ${MAX_STRING_LENGTH}: fenliu decodes and extracts values of at most ${MAX_STRING_LENGTH} characters`,
+      );
+    }
   }
-  if (maxLength !== undefined && !isNonNegativeInteger(maxLength)) {
-    problems.push(`${where}.maxLength must be a non-negative integer`);
-  }
-  if (isNonNegativeInteger(minLength) && isNonNegativeInteger(maxLength) && minLength > maxLength) {
+  if (isLengthBound(minLength) && isLengthBound(maxLength) && minLength > maxLength) {
     problems.push(`${where}.minLength must not be greater than maxLength`);
   }
   let compiled: CompiledPattern | undefined;
   if (pattern !== undefined) {
     if (typeof pattern !== 'string') {
       problems.push(`${where}.pattern must be a string`);
+    } else if (pattern.length > MAX_PATTERN_LENGTH) {
+      problems.push(`${where}.pattern must be at most ${MAX_PATTERN_LENGTH} characters long`);
     } else {
       try {
         compiled = cachedPattern(pattern);
@@ -128,11 +170,15 @@ function checkStringSchema(
     problems.push(`${where}.pattern matches no string within the length limits`);
   }
   if (value.enum !== undefined) {
-    const schema = value as unknown as StringSchema;
+    // NOTE: without a maxLength of its own, an enum value is still held to the longest value fenliu
+    // decodes or extracts.
+    const schema: StringSchema = {
+      ...(value as unknown as StringSchema),
+      enum: undefined,
+      maxLength: (maxLength as number | undefined) ?? MAX_STRING_LENGTH,
+    };
     checkEnum(value.enum, where, problems, (item) =>
-      typeof item !== 'string'
-        ? 'must be a string'
-        : stringProblem({ ...schema, enum: undefined }, item),
+      typeof item !== 'string' ? 'must be a string' : stringProblem(schema, item),
     );
   }
 }
@@ -180,6 +226,10 @@ function checkEnum(
 ): void {
   if (!Array.isArray(values) || values.length === 0) {
     problems.push(`${where}.enum must be a non-empty array`);
+    return;
+  }
+  if (values.length > MAX_ENUM_VALUES) {
+    problems.push(`${where}.enum must list at most ${MAX_ENUM_VALUES} values`);
     return;
   }
   const seen = new Set<unknown>();

@@ -5,6 +5,7 @@
 import { AbortError, DataValidationError, FenliuError, errorMessage } from '../shared/errors';
 import type { CliEnvironment, CommandContext } from './context';
 import { CliError, USAGE, UsageError, type CommandName } from './options';
+import { visible, visibleLines } from './terminal';
 
 type Command = (args: string[], context: CommandContext) => Promise<number>;
 
@@ -32,9 +33,12 @@ function isCommand(name: string): name is CommandName {
  */
 export async function main(argv: readonly string[], environment: CliEnvironment): Promise<number> {
   const { stdout, stderr, cwd, signal } = environment;
+  // NOTE: every line the commands print passes through `visibleLines`, so a label, message or
+  // file name with an escape sequence in it never reaches the terminal raw; `--json` output
+  // stays valid JSON through it.
   const context: CommandContext = {
-    out: (line) => stdout.write(`${line}\n`),
-    err: (line) => stderr.write(`${line}\n`),
+    out: (line) => stdout.write(`${visibleLines(line)}\n`),
+    err: (line) => stderr.write(`${visibleLines(line)}\n`),
     stderr,
     cwd,
     signal,
@@ -78,10 +82,11 @@ function report(
     return 130;
   }
   if (error instanceof DataValidationError) {
-    // One line per bad row, `file:line: reason`, so editors and CI annotate them.
+    // One line per bad row, `file:line: reason`, so editors and CI annotate them; a newline
+    // in a quoted label stays on its row's line.
     context.err(`${prefix} ${error.issues.length} bad row(s)`);
     for (const issue of error.issues.slice(0, 50)) {
-      context.err(`${issue.file}:${issue.line}: ${issue.reason}`);
+      context.err(`${visible(issue.file)}:${issue.line}: ${visible(issue.reason)}`);
     }
     if (error.issues.length > 50) context.err(`… and ${error.issues.length - 50} more`);
     return 1;

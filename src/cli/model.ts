@@ -5,8 +5,14 @@ import { fileURLToPath } from 'node:url';
 import type { DataType } from '@huggingface/transformers';
 import { calibrationProblems, type Calibration } from '../engine/classification';
 import { IntentClassifier } from '../engine/classifier';
-import { parseDataset, type LabelledExample } from '../dataset/dataset';
-import { ModelLoadError, errorMessage } from '../shared/errors';
+import { parseDataset, toolCallIssues, type LabelledExample } from '../dataset/dataset';
+import { expectedIntents } from '../evaluation/evaluate';
+import {
+  DataValidationError,
+  ModelLoadError,
+  errorMessage,
+  type SourceIssue,
+} from '../shared/errors';
 import { checkDocument, parseJson } from '../shared/validation';
 import { readModelCard, type ModelCard } from '../engine/model-folder';
 import { configureRuntime } from '../engine/runtime';
@@ -93,6 +99,32 @@ export function loadClassifier(
  */
 export function readDataFile(path: string, cwd: string): LabelledExample[] {
   return parseDataset(readText(path, '--data', cwd), path);
+}
+
+/**
+ * The intent id each row is labelled with, after checking the rows against the model card: every
+ * label must be one of its intents (label or id), and every tool call must name the tool of the
+ * row's intent, declared in the card, with arguments its schema accepts. Throws one
+ * `DataValidationError` listing every bad row as `file:line`, before the model loads, rather than
+ * scoring rows that test nothing the model can do.
+ */
+export function checkRows(examples: readonly LabelledExample[], card: ModelCard): string[] {
+  let labelIssues: readonly SourceIssue[] = [];
+  let expected: string[] = [];
+  try {
+    expected = expectedIntents(examples, card.intents);
+  } catch (error) {
+    if (!(error instanceof DataValidationError)) throw error;
+    labelIssues = error.issues;
+  }
+  const issues = [...labelIssues, ...toolCallIssues(examples, card)];
+  if (issues.length > 0) {
+    throw new DataValidationError(
+      'dataset-invalid',
+      issues.sort((a, b) => a.line - b.line),
+    );
+  }
+  return expected;
 }
 
 function readText(path: string, flag: string, cwd: string): string {

@@ -57,7 +57,8 @@ ${CALIBRATION_FLAG}
 
 Classifies a validation split with the raw model, fits a temperature (minimum NLL) and
 per-intent out-of-scope / escalation thresholds, prints ECE before and after, and with --write
-saves DIR/calibration.json.
+saves DIR/calibration.json. Refuses (exit 1, nothing written) fewer than 20 in-scope rows or 2
+intents, and a fit that lands on a boundary (temperature at its search bound, a threshold at 1).
 
   --data FILE             labelled validation rows (include out-of-scope rows, labelled with
                           the fallback intent, to fit the out-of-scope thresholds)

@@ -1,4 +1,5 @@
 /** Plain-text tables for the terminal, aligned for CJK labels (two columns per wide character). */
+import { visible } from './terminal';
 
 /** Columns a string takes in a terminal: East Asian wide and full-width characters count 2. */
 export function displayWidth(text: string): number {
@@ -24,7 +25,10 @@ function isWide(code: number): boolean {
 }
 
 /**
- * Formats rows under a header; columns whose header is in `right` are right-aligned.
+ * Formats rows under a header; columns whose header is in `right` are right-aligned. Cells are
+ * data (labels, intent ids): their control characters are made visible (`visible`) before the
+ * columns are measured, so an escape sequence or a newline in one neither reaches the terminal
+ * nor breaks the alignment.
  *
  * @example
  * formatTable(['intent', 'F1'], [['查询订单', '0.960']], { right: ['F1'] });
@@ -34,21 +38,22 @@ export function formatTable(
   rows: readonly (readonly string[])[],
   options: { right?: readonly string[] } = {},
 ): string {
+  const cells = rows.map((row) => row.map(visible));
   const widths = header.map((title, column) =>
-    Math.max(displayWidth(title), ...rows.map((row) => displayWidth(row[column] ?? ''))),
+    Math.max(displayWidth(title), ...cells.map((row) => displayWidth(row[column] ?? ''))),
   );
   const right = new Set(options.right ?? []);
-  const line = (cells: readonly string[]) =>
+  const line = (row: readonly string[]) =>
     header
       .map((title, column) => {
-        const cell = cells[column] ?? '';
+        const cell = row[column] ?? '';
         const pad = ' '.repeat((widths[column] ?? 0) - displayWidth(cell));
         return right.has(title) ? pad + cell : cell + pad;
       })
       .join('  ')
       .trimEnd();
   const rule = widths.map((width) => '-'.repeat(width)).join('  ');
-  return [line(header), rule, ...rows.map(line)].join('\n');
+  return [line(header), rule, ...cells.map(line)].join('\n');
 }
 
 /** A ratio as a fixed-point number, or `-` when undefined (null or NaN). */

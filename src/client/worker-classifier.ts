@@ -30,6 +30,18 @@ export const DEFAULT_CALL_TIMEOUT_MS = 120_000;
 /** Worker replacements in a row, without a call answered in between, before the client stops. */
 const MAX_RESTARTS = 2;
 
+/** How long the heartbeat waits after an answer before it pings an idle worker again. */
+const HEARTBEAT_INTERVAL_MS = 1000;
+
+/** How long an idle worker may leave a ping unanswered before it is taken for gone. */
+const HEARTBEAT_TIMEOUT_MS = 3000;
+
+/**
+ * How late the heartbeat's own timer may fire and still judge: later, the page itself was frozen
+ * or throttled (a background tab), so the worker's answer may be waiting behind it.
+ */
+const HEARTBEAT_LATE_MS = 1000;
+
 function defaultWorker(): Worker {
   return new Worker(new URL('../../workers/classifier.worker.ts', import.meta.url), {
     type: 'module',
@@ -37,17 +49,25 @@ function defaultWorker(): Worker {
   });
 }
 
-/** The running worker as calls see it: its API and how to declare it dead. */
+/** The running worker as calls see it: its API, how to declare it dead, and what it is running. */
 interface LiveWorker {
   api: Remote<ClassifierWorkerApi>;
   fail: (error: ClassifierWorkerError) => void;
+  /**
+   * Calls sent to it and not answered yet, including calls whose caller aborted (the worker may
+   * still be computing them).
+   */
+  running: number;
+  /** Calls sent to it so far: tells the heartbeat whether one started while it waited. */
+  started: number;
 }
 
 let nextRequestId = 1;
 
 /**
  * The classifier in a Web Worker, seen from the page, with no UI framework: it starts the worker,
- * loads the model, and supervises it. A worker that throws outside a call (crashed) or leaves a
+ * loads the model, and supervises it. A worker that throws outside a call (crashed), ends without
+ * an error event (exited: `self.close()`, killed for memory; see `watchLiveness`), or leaves a
  * call unanswered past its deadline (hung) is terminated, the calls it held are rejected with a
  * `ClassifierWorkerError`, and a fresh worker loads the model again. A WebGPU session that cannot
  * be created moves the load to a fresh worker on WASM; an interrupted download is retried when
@@ -174,8 +194,10 @@ export class WorkerClassifier implements Classifier {
     const worker = (this.options.createWorker ?? defaultWorker)();
     let active = true;
     let loaded = false;
+    let stopWatching: () => void = () => undefined;
     const terminate = () => {
       active = false;
+      stopWatching();
       if (this.live?.api === api) this.live = null;
       worker.terminate();
     };
@@ -196,8 +218,13 @@ export class WorkerClassifier implements Classifier {
       }
     };
     const api = wrap<ClassifierWorkerApi>(worker);
-    this.live = { api, fail };
+    const live: LiveWorker = { api, fail, running: 0, started: 0 };
+    this.live = live;
     this.terminateCurrent = terminate;
+    stopWatching = watchLiveness(
+      live,
+      () => loaded && live.running === 0 && this.currentState.status.state === 'ready',
+    );
     const onStatus = (next: ClassifierStatus) => {
       if (!active) return;
       if (next.state === 'ready') {
@@ -327,15 +354,109 @@ function callWorker<T>(
       reject(error);
     });
     signal?.addEventListener('abort', onAbort, { once: true });
+    worker.running += 1;
+    worker.started += 1;
     run(worker.api, requestId).then(
       (value) => {
+        worker.running -= 1;
         settle();
         resolve(value);
       },
       (error: unknown) => {
+        worker.running -= 1;
         settle();
         reject(error instanceof Error ? error : new Error(String(error)));
       },
     );
   });
+}
+
+/**
+ * Notices a worker that is gone without an error event: it called `self.close()`, or the browser
+ * ended it (killed for memory). Such a worker never answers again, and nothing on the page fires.
+ * Returns a function that stops watching (call it before terminating the worker yourself).
+ *
+ * The rule, in two parts, because a worker's JavaScript runs on one thread: while it computes a
+ * call (one model step of a long message can take tens of seconds on a slow phone), it answers
+ * nothing, so silence alone cannot tell busy from gone.
+ *
+ * 1. Lifeline (any time, busy or idle): the worker holds a Web Lock named for it alone
+ *    (`holdLifeline`) and the page queues for the same lock. The browser releases a lock when
+ *    the context holding it ends, however it ends, so the page is granted it the moment the
+ *    worker is gone: `classifier-crashed` ("exited"), the calls it held are rejected.
+ * 2. Heartbeat (the fallback where Web Locks are missing, and what notices a thread stuck
+ *    between calls): every `HEARTBEAT_INTERVAL_MS` the page pings a worker that is `idle` (loaded,
+ *    ready, running no call); a ping unanswered for `HEARTBEAT_TIMEOUT_MS` counts only if the
+ *    whole wait was idle — no call running or started (an answer queues behind a call's
+ *    computation), no status but ready (a WASM switch computes between calls) — and the page's
+ *    own timer fired on time (a frozen or throttled page proves nothing). Then the worker is
+ *    replaced as `classifier-unresponsive`; an idle worker holds no call, so none is lost.
+ *    Otherwise the wait starts again. So without Web Locks, a worker gone during a call is
+ *    noticed by that call's deadline (`callTimeoutMs`), as a hung one is.
+ */
+function watchLiveness(worker: LiveWorker, idle: () => boolean): () => void {
+  const lifeline = new AbortController();
+  const locks = navigator.locks as LockManager | undefined;
+  if (locks) {
+    const id = `${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}`;
+    const name = `fenliu-classifier-${id}`;
+    void worker.api.holdLifeline(name).then((held) => {
+      if (!held || lifeline.signal.aborted) return;
+      // NOTE: a lock request aborted (we ended the worker ourselves) rejects; that is expected.
+      locks
+        .request(name, { signal: lifeline.signal }, () => {
+          worker.fail(
+            new ClassifierWorkerError(
+              'classifier-crashed',
+              'The classifier worker exited without an error (it closed itself, or the browser ' +
+                'ended it, e.g. for lack of memory).',
+            ),
+          );
+        })
+        .catch(() => undefined);
+    });
+  }
+
+  let stopped = false;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const ping = () => {
+    if (!idle()) {
+      timer = setTimeout(ping, HEARTBEAT_INTERVAL_MS);
+      return;
+    }
+    let answered = false;
+    void worker.api.ping().then(() => {
+      answered = true;
+      if (stopped) return;
+      clearTimeout(timer);
+      timer = setTimeout(ping, HEARTBEAT_INTERVAL_MS);
+    });
+    let startedBefore = worker.started;
+    let due = performance.now() + HEARTBEAT_TIMEOUT_MS;
+    const judge = () => {
+      if (stopped || answered) return;
+      const now = performance.now();
+      if (idle() && worker.started === startedBefore && now - due <= HEARTBEAT_LATE_MS) {
+        worker.fail(
+          new ClassifierWorkerError(
+            'classifier-unresponsive',
+            `The classifier worker did not answer for ${HEARTBEAT_TIMEOUT_MS / 1000} s while ` +
+              'idle (it exited, or its thread is stuck).',
+          ),
+        );
+        return;
+      }
+      startedBefore = worker.started;
+      due = now + HEARTBEAT_TIMEOUT_MS;
+      timer = setTimeout(judge, HEARTBEAT_TIMEOUT_MS);
+    };
+    timer = setTimeout(judge, HEARTBEAT_TIMEOUT_MS);
+  };
+  timer = setTimeout(ping, HEARTBEAT_INTERVAL_MS);
+
+  return () => {
+    stopped = true;
+    clearTimeout(timer);
+    lifeline.abort();
+  };
 }

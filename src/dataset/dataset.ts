@@ -1,5 +1,5 @@
 import { checkArguments } from '../catalog/json-schema';
-import type { Catalog, ToolArguments, ToolCall } from '../catalog/types';
+import type { ToolArguments, ToolCall, ToolSpec } from '../catalog/types';
 import { DataValidationError, errorMessage, type SourceIssue } from '../shared/errors';
 import { isRecord } from '../shared/validation';
 
@@ -187,6 +187,15 @@ export function checkLabels(examples: readonly LabelledExample[], labels: Iterab
 }
 
 /**
+ * What checking a row's tool call needs of a catalog or a model card (`fenliu.json`): the tool
+ * each intent calls and the tools' parameter schemas.
+ */
+export interface ToolBindings {
+  intents: readonly { id: string; label: string; tool?: string }[];
+  tools?: readonly Pick<ToolSpec, 'name' | 'parameters'>[];
+}
+
+/**
  * Gives every example of an intent bound to a tool its call, and checks the calls the data
  * gives: the name must be the intent's tool, and each argument must be a parameter of it with a
  * valid value (type, enum, pattern, length). Required arguments may be absent — a message
@@ -201,40 +210,85 @@ export function checkLabels(examples: readonly LabelledExample[], labels: Iterab
  */
 export function resolveToolCalls(
   examples: readonly LabelledExample[],
-  catalog: Pick<Catalog, 'intents' | 'tools'>,
+  catalog: ToolBindings,
 ): LabelledExample[] {
   const toolOf = new Map(catalog.intents.map((intent) => [intent.label, intent.tool]));
-  const specs = new Map((catalog.tools ?? []).map((spec) => [spec.name, spec]));
+  const specs = toolSpecs(catalog);
   const issues: SourceIssue[] = [];
   const resolved = examples.map((example) => {
     if (!toolOf.has(example.label)) return example;
     const tool = toolOf.get(example.label);
-    const problem = (reason: string) => {
+    const reason = toolCallProblem(example, tool, specs);
+    if (reason !== null) {
       issues.push({ file: example.file, line: example.line, reason });
       return example;
-    };
-    const call = example.toolCall;
-    if (tool === undefined) {
-      if (!call) return example;
-      return problem(`intent "${example.label}" calls no tool, but the row has a tool call`);
     }
-    const spec = specs.get(tool);
-    if (!spec) return problem(`tool "${tool}" of intent "${example.label}" is not in the catalog`);
-    if (!call) return { ...example, toolCall: { name: tool, arguments: {} } };
-    if (call.name !== tool) {
-      return problem(
-        `tool call "${call.name}" is not "${tool}", the tool of intent "${example.label}"`,
-      );
-    }
-    const check = checkArguments(spec.parameters, call.arguments);
-    if (check.problems.length > 0) {
-      const reasons = check.problems.map(({ key, reason }) => `"${key}" ${reason}`);
-      return problem(`${tool} arguments: ${reasons.join('; ')}`);
-    }
-    return example;
+    if (tool === undefined || example.toolCall) return example;
+    return { ...example, toolCall: { name: tool, arguments: {} } };
   });
   if (issues.length > 0) throw new DataValidationError('dataset-invalid', issues);
   return resolved;
+}
+
+/**
+ * Every row whose tool call the catalog or model card rejects, as `file:line: reason` issues in
+ * the rows' order: a call naming a tool it does not declare, a call of another intent's tool, a
+ * call on an intent that calls none, and arguments that break the tool's JSON Schema (a key that
+ * is not a parameter, a wrong type, enum, pattern or length). Like `resolveToolCalls` it accepts
+ * absent required arguments, but it gives rows no calls: a row without one is not a tool-call
+ * row. Labels may be intent labels or ids, as `fenliu eval` takes them; rows with other labels
+ * are skipped (the label check reports them).
+ *
+ * @example
+ * const issues = toolCallIssues(examples, card);
+ * if (issues.length > 0) throw new DataValidationError('dataset-invalid', issues);
+ */
+export function toolCallIssues(
+  examples: readonly LabelledExample[],
+  bindings: ToolBindings,
+): SourceIssue[] {
+  const toolOf = new Map<string, string | undefined>();
+  for (const intent of bindings.intents) toolOf.set(intent.id, intent.tool);
+  // Labels win over ids should an id happen to equal another intent's label (as in eval).
+  for (const intent of bindings.intents) toolOf.set(intent.label, intent.tool);
+  const specs = toolSpecs(bindings);
+  return examples.flatMap((example) => {
+    if (!example.toolCall || !toolOf.has(example.label)) return [];
+    const reason = toolCallProblem(example, toolOf.get(example.label), specs);
+    return reason === null ? [] : [{ file: example.file, line: example.line, reason }];
+  });
+}
+
+type ToolSchemas = ReadonlyMap<string, Pick<ToolSpec, 'name' | 'parameters'>>;
+
+function toolSpecs(bindings: ToolBindings): ToolSchemas {
+  return new Map((bindings.tools ?? []).map((spec) => [spec.name, spec]));
+}
+
+/** Why a row's call does not fit its intent's `tool` and that tool's schema, or null. */
+function toolCallProblem(
+  example: LabelledExample,
+  tool: string | undefined,
+  specs: ToolSchemas,
+): string | null {
+  const call = example.toolCall;
+  if (call && !specs.has(call.name)) {
+    const declared = specs.size === 0 ? 'none' : [...specs.keys()].join(', ');
+    return `tool call "${call.name}" names no declared tool (declared: ${declared})`;
+  }
+  if (tool === undefined) {
+    return call ? `intent "${example.label}" calls no tool, but the row has a tool call` : null;
+  }
+  const spec = specs.get(tool);
+  if (!spec) return `tool "${tool}" of intent "${example.label}" is not in the catalog`;
+  if (!call) return null;
+  if (call.name !== tool) {
+    return `tool call "${call.name}" is not "${tool}", the tool of intent "${example.label}"`;
+  }
+  const check = checkArguments(spec.parameters, call.arguments);
+  if (check.problems.length === 0) return null;
+  const reasons = check.problems.map(({ key, reason }) => `"${key}" ${reason}`);
+  return `${tool} arguments: ${reasons.join('; ')}`;
 }
 
 /** A training example of the reply step: a finished tool call, its result and the reply to it. */

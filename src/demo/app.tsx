@@ -2,7 +2,6 @@ import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import type { WorkerClassifierOptions } from '../client/worker-classifier';
 import { FenliuChat } from '../embed/FenliuChat';
-import type { EscalationConfig } from '../escalation/types';
 import { createDemoTools } from '../tools/demo/tools';
 import { templateReply } from '../tools/demo/replies';
 import { demoShopStore } from '../tools/demo/store';
@@ -23,12 +22,6 @@ const base = new URL(import.meta.env.BASE_URL, location.href).href;
 
 const demoTools = createDemoTools(demoShopStore());
 const demoHandlers = createDemoHandlers();
-
-function escalationFromUrl(): EscalationConfig | null {
-  const url = params.get('escalation-url');
-  const model = params.get('escalation-model');
-  return url && model ? { kind: 'chat-completions', url, model } : null;
-}
 
 /** Renders the demo page into #root: the widget, the demo shop's tools and agents, offline use. */
 export async function startDemo(testing: DemoTestSetup = {}): Promise<void> {
@@ -68,7 +61,9 @@ export async function startDemo(testing: DemoTestSetup = {}): Promise<void> {
         handlers={demoHandlers}
         toolReply={templateReply}
         modelReplies={params.get('model-replies') === '1'}
-        escalation={escalationFromUrl()}
+        // NOTE: no escalation handler, and no URL switch for one: a link must never be able to
+        // send the saved conversation to an address of its choosing. Hosts configure a handler
+        // in their own code (examples/custom-element); the demo says nothing is sent anywhere.
         {...(refused && {
           notice: `${strings(parseLanguage(language ?? document.documentElement.lang)).notPersisted} (${offline.plan?.reason ?? ''})`,
         })}

@@ -1,8 +1,13 @@
-import { useEffect, useMemo, useState } from 'react';
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { validateCatalog } from '../catalog/catalog';
 import type { Catalog } from '../catalog/types';
-import { errorMessage } from '../shared/errors';
+import { escalationConfigProblems } from '../escalation/handler';
+import type { RouteHandler } from '../router/types';
+import { DataValidationError, errorMessage, serializeError } from '../shared/errors';
+import type { Language } from '../shared/language';
+import { isRecord } from '../shared/validation';
 import { ChatWidget, type ChatWidgetProps } from '../ui/ChatWidget';
+import { WidgetErrorBoundary } from '../ui/ErrorBoundary';
 import { resolveModelLocation } from '../client/location';
 
 /** What every embedding (React component, custom element, script tag) accepts. */
@@ -13,21 +18,150 @@ export interface EmbedOptions extends Omit<ChatWidgetProps, 'model' | 'catalog'>
   ortUrl?: string | null;
   /** URL of a catalog JSON file (validated); ignored when `catalog` is given. */
   catalogUrl?: string | null;
-  /** The catalog itself. */
+  /**
+   * The catalog itself, checked like a fetched file (a JSON copy is validated and used). An
+   * invalid one is reported to the developer and the widget runs without it.
+   */
   catalog?: Catalog | null;
   /** Base for relative URLs; default the document's base URL. */
   baseUrl?: string;
 }
 
+/** What the customer reads when the host's catalog could not be used (the developer gets why). */
+const CATALOG_NOTICE: Record<Language, string> = {
+  zh: '部分设置没能加载，助手先按默认设置回答。',
+  en: 'Some of the assistant’s settings could not be loaded; it answers with its defaults.',
+};
+
+/** Where a catalog came from, for the developer's problem list. */
+const CATALOG_PROPERTY = 'catalog property';
+
+type CatalogCheck = { catalog: Catalog; error?: undefined } | { catalog?: undefined; error: Error };
+
+/** Why a catalog from `file` cannot be used, as the problem list the developer gets. */
+function catalogError(file: string, error: unknown): Error {
+  return error instanceof DataValidationError
+    ? error
+    : new DataValidationError(
+        'catalog-invalid',
+        [{ file, line: 1, reason: `could not be read: ${errorMessage(error)}` }],
+        { cause: error },
+      );
+}
+
+/**
+ * A host's catalog, checked exactly like a fetched one: a JSON copy is validated and used, so a
+ * getter, a proxy or a later change to the host's object cannot reach the widget.
+ */
+function checkCatalog(value: unknown, file: string): CatalogCheck {
+  try {
+    const text = JSON.stringify(value) as string | undefined;
+    return { catalog: validateCatalog(text === undefined ? text : JSON.parse(text), file) };
+  } catch (error) {
+    return { error: catalogError(file, error) };
+  }
+}
+
 async function fetchCatalog(url: string): Promise<Catalog> {
   const response = await fetch(url);
-  if (!response.ok) throw new Error(`${url}: HTTP ${response.status}`);
+  if (!response.ok) throw new Error(`HTTP ${response.status}`);
   return validateCatalog(await response.json(), url);
 }
 
-/** Resolves URLs and loads the catalog, then renders the one widget implementation. */
+/** The function each handler kind must supply, by `kind`. */
+const HANDLER_FUNCTIONS = { human: 'onHandoff', host: 'onRoute' } as const;
+
+/**
+ * The host's handlers, checked when set (host pages are plain JavaScript): every problem, each
+ * naming its handler, and the handlers to use. One that throws while it is read is left out (the
+ * session then reports the route that names it); the others are kept as they are, so a turn that
+ * needs a broken one fails on its own with a short notice.
+ */
+function checkHandlers(handlers: unknown): {
+  handlers: Readonly<Record<string, RouteHandler>> | undefined;
+  problems: string[];
+} {
+  const readable: Record<string, RouteHandler> = {};
+  const problems: string[] = [];
+  if (handlers === undefined || handlers === null) return { handlers: undefined, problems };
+  let names: string[];
+  try {
+    if (!isRecord(handlers)) throw new Error('an object of handlers by name is expected');
+    names = Object.keys(handlers);
+  } catch (error) {
+    return { handlers: readable, problems: [`"handlers": ${errorMessage(error)}`] };
+  }
+  let dropped = false;
+  for (const name of names) {
+    const where = `handlers.${name}`;
+    try {
+      const handler: unknown = handlers[name];
+      if (!isRecord(handler)) {
+        problems.push(`${where} must be an object with a "kind"`);
+      } else if (handler.kind === 'agent') {
+        if (!('respond' in handler)) {
+          const endpoint = escalationConfigProblems({ ...handler, kind: 'chat-completions' });
+          problems.push(
+            ...endpoint.map((problem) => `${where} (an agent without "respond"): ${problem}`),
+          );
+        } else if (typeof handler.respond !== 'function') {
+          problems.push(`${where}.respond must be a function`);
+        }
+      } else if (handler.kind === 'human' || handler.kind === 'host') {
+        const key = HANDLER_FUNCTIONS[handler.kind];
+        if (typeof handler[key] !== 'function') problems.push(`${where}.${key} must be a function`);
+      } else {
+        problems.push(`${where}.kind must be "agent", "human" or "host"`);
+      }
+      readable[name] = handler as RouteHandler;
+    } catch (error) {
+      problems.push(`${where} could not be read: ${errorMessage(error)}`);
+      dropped = true;
+    }
+  }
+  // NOTE: the host's own object when nothing was left out (a host may still add to it).
+  return {
+    handlers: dropped ? readable : (handlers as Readonly<Record<string, RouteHandler>>),
+    problems,
+  };
+}
+
+/**
+ * Resolves URLs, checks the host's catalog and handlers, loads a catalog URL, then renders the one
+ * widget implementation inside an error boundary: whatever fails in it, the host page does not.
+ * Every problem reaches the developer (console and an `error` event, `scope: 'developer'`); the
+ * customer sees a short line in their language.
+ */
 export function EmbeddedChat(props: EmbedOptions) {
-  const { modelUrl, ortUrl, catalogUrl, catalog, baseUrl, notice, ...widget } = props;
+  const { onEvent } = props;
+  // NOTE: the embeds pass a new callback every render; a failure reports to the latest one.
+  const latest = useRef(onEvent);
+  useEffect(() => {
+    latest.current = onEvent;
+  }, [onEvent]);
+  const report = useCallback((error: unknown, logged: boolean) => {
+    if (!logged) console.error(`fenliu: ${errorMessage(error)}`);
+    latest.current?.({
+      type: 'error',
+      detail: { scope: 'developer', error: serializeError(error) },
+    });
+  }, []);
+  return (
+    <WidgetErrorBoundary
+      language={props.language}
+      theme={props.theme}
+      onError={(error) => {
+        report(error, true);
+      }}
+    >
+      <CheckedChat {...props} report={report} />
+    </WidgetErrorBoundary>
+  );
+}
+
+function CheckedChat(props: EmbedOptions & { report: (error: unknown, logged: boolean) => void }) {
+  const { modelUrl, ortUrl, catalogUrl, catalog, baseUrl, notice, handlers, report, ...widget } =
+    props;
   const base = baseUrl ?? document.baseURI;
   const location = useMemo(() => {
     try {
@@ -36,10 +170,16 @@ export function EmbeddedChat(props: EmbedOptions) {
       return error instanceof Error ? error : new Error(String(error));
     }
   }, [modelUrl, ortUrl, base]);
-  const [fetched, setFetched] = useState<{ url: string; catalog?: Catalog; error?: string }>();
+  const given = useMemo(
+    () =>
+      catalog === undefined || catalog === null ? null : checkCatalog(catalog, CATALOG_PROPERTY),
+    [catalog],
+  );
+  const checkedHandlers = useMemo(() => checkHandlers(handlers), [handlers]);
+  const [fetched, setFetched] = useState<{ url: string; catalog?: Catalog; error?: Error }>();
 
   useEffect(() => {
-    if (catalog || !catalogUrl) return;
+    if (given || !catalogUrl) return;
     const url = new URL(catalogUrl, base).href;
     let live = true;
     fetchCatalog(url).then(
@@ -47,13 +187,32 @@ export function EmbeddedChat(props: EmbedOptions) {
         if (live) setFetched({ url, catalog: loaded });
       },
       (error: unknown) => {
-        if (live) setFetched({ url, error: errorMessage(error) });
+        if (live) setFetched({ url, error: catalogError(url, error) });
       },
     );
     return () => {
       live = false;
     };
-  }, [catalog, catalogUrl, base]);
+  }, [given, catalogUrl, base]);
+
+  // Each problem is reported once, when the value that has it is set.
+  useEffect(() => {
+    if (given?.error) report(given.error, false);
+  }, [given, report]);
+  useEffect(() => {
+    if (fetched?.error) report(fetched.error, false);
+  }, [fetched, report]);
+  useEffect(() => {
+    const { problems } = checkedHandlers;
+    if (problems.length === 0) return;
+    report(
+      new DataValidationError(
+        'catalog-invalid',
+        problems.map((reason) => ({ file: 'handlers', line: 1, reason })),
+      ),
+      false,
+    );
+  }, [checkedHandlers, report]);
 
   if (location instanceof Error) {
     return (
@@ -64,13 +223,21 @@ export function EmbeddedChat(props: EmbedOptions) {
   }
   // NOTE: the session starts once the catalog is here: routes and the catalog/model check need
   // it, and a session started without it would route with the model's intents alone.
-  if (!catalog && catalogUrl && fetched?.url !== new URL(catalogUrl, base).href) return null;
-  const shownNotice = fetched?.error ? `Catalog ${fetched.url}: ${fetched.error}` : notice;
+  if (!given && catalogUrl && fetched?.url !== new URL(catalogUrl, base).href) return null;
+  const catalogFailed = given ? given.error !== undefined : fetched?.error !== undefined;
+  const shownNotice = catalogFailed
+    ? (language: Language) => (
+        <span className="catalog-problem" data-code="catalog-invalid">
+          {CATALOG_NOTICE[language]}
+        </span>
+      )
+    : notice;
   return (
     <ChatWidget
       {...widget}
       model={location}
-      catalog={catalog ?? fetched?.catalog ?? null}
+      catalog={given ? (given.catalog ?? null) : (fetched?.catalog ?? null)}
+      {...(checkedHandlers.handlers && { handlers: checkedHandlers.handlers })}
       {...(shownNotice !== undefined && { notice: shownNotice })}
     />
   );

@@ -39,6 +39,11 @@ function parseDevice(value: string | null): DevicePreference {
  * `fenliu-route`, `fenliu-tool-proposed|confirmed|declined|executed|failed`,
  * `fenliu-reply-delta`, `fenliu-reply`, `fenliu-escalated`, `fenliu-error`); `fenliu-escalate`
  * (detail: text and classification) as before.
+ * Properties are checked when set, like a fetched catalog: an invalid `catalog`, a tool or handler
+ * that is not a function, or a failure inside the widget is a `fenliu-error` (`scope:
+ * 'developer'`, the problem list in `detail.error`) and a console error; the widget goes on
+ * without it and the customer reads a short line (after a failure inside the widget: a reload
+ * button).
  *
  * @example
  * <script type="module" src="/embed/fenliu-chat.js"></script>

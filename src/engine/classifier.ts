@@ -32,6 +32,7 @@ import {
   explainWeightsFailure,
 } from './model-checks';
 import { readModelCard } from './model-folder';
+import { checkCanaryInputs, checkCanaryOutputs, type ModelCanaries } from './canary';
 import { encodeLabelAnswer, encodePrompt, encodeToolResultPrompt, IM_END_TOKEN_ID } from './prompt';
 import { decodeToolCall } from '../decoding/tool-call-decoder';
 import { tokenTable } from '../decoding/token-bytes';
@@ -117,6 +118,14 @@ export interface ClassifierInfo {
   /** Prompt tokens before the message, computed once at load and reused for every message. */
   prefixTokens: number;
   mode: 'fine-tuned' | 'zero-shot';
+  /**
+   * True when the folder's canaries (fenliu.json) checked its labels, its tokenizer and this
+   * dtype's outputs at load; false for a folder without canaries (older exports), a dtype they
+   * have no reference for, and zero-shot models. See src/engine/canary.ts.
+   */
+  verified: boolean;
+  /** What the canaries checked (and the largest difference), or why they did not. */
+  verification: string;
 }
 
 /** Longest message, in characters, given to the model; the rest is cut (the demo's budget). */
@@ -176,7 +185,7 @@ export class IntentClassifier {
   private readonly prefixCaches = new Map<number, Promise<KeyValues>>();
 
   private constructor(
-    info: Omit<ClassifierInfo, 'calibrated' | 'prefixTokens'>,
+    info: Omit<ClassifierInfo, 'calibrated' | 'prefixTokens' | 'verified' | 'verification'>,
     tokenizer: PreTrainedTokenizer,
     model: PreTrainedModel,
     calibration: Calibration | null,
@@ -209,14 +218,20 @@ export class IntentClassifier {
       ...info,
       calibrated: calibration !== null,
       prefixTokens: this.prefixIds.length,
+      verified: false,
+      verification: 'not checked yet',
     };
   }
 
   static async load(options: LoadOptions): Promise<IntentClassifier> {
     const { modelId, device, signal, zeroShot } = options;
     throwIfAborted(signal);
-    let base: Omit<ClassifierInfo, 'calibrated' | 'prefixTokens' | 'dtype'>;
+    let base: Omit<
+      ClassifierInfo,
+      'calibrated' | 'prefixTokens' | 'dtype' | 'verified' | 'verification'
+    >;
     let dtype: DataType;
+    let canaryCard: Parameters<typeof checkCanaryInputs>[1] | undefined;
     if (zeroShot) {
       const { catalog, examples = [] } = zeroShot;
       base = {
@@ -255,6 +270,7 @@ export class IntentClassifier {
         system: card.system,
         mode: 'fine-tuned',
       };
+      canaryCard = card;
     }
     const calibration =
       options.calibration === undefined ? await readCalibration(modelId) : options.calibration;
@@ -266,6 +282,8 @@ export class IntentClassifier {
     try {
       tokenizer = await AutoTokenizer.from_pretrained(modelId, { progress_callback });
       checkTokenizerMatchesModel(tokenizer, vocabSize, modelId);
+      // The card's labels and the tokenizer against the canaries, before any weights load.
+      if (canaryCard) checkCanaryInputs(tokenizer, canaryCard, modelId);
       throwIfAborted(signal);
       model = await AutoModelForCausalLM.from_pretrained(modelId, {
         device,
@@ -302,7 +320,58 @@ export class IntentClassifier {
         { cause: error },
       );
     }
+    await classifier.verify(canaryCard?.canaries, zeroShot !== undefined);
     return classifier;
+  }
+
+  /**
+   * Each label's probability for each message (temperature 1, no calibration), in `info.labels`
+   * order, the messages run as one batch: what fenliu.json's canaries record and are checked
+   * against (scripts/record-canaries.ts writes them with this).
+   */
+  async labelProbabilities(
+    texts: readonly string[],
+    options: { signal?: AbortSignal } = {},
+  ): Promise<number[][]> {
+    const results = await this.classifyBatch(texts, {
+      ...options,
+      toolCalls: false,
+      batchSize: Math.max(1, texts.length),
+    });
+    return results.map((result) => {
+      const logProbs = new Map(result.scores.map((score) => [score.intentId, score.logProb]));
+      return this.info.intents.map((intent) => Math.exp(logProbs.get(intent.id) ?? -Infinity));
+    });
+  }
+
+  /**
+   * The end of `load`: runs the canaries' output check (src/engine/canary.ts) and records the
+   * outcome in `info`; on a mismatch (or a failed run) disposes the model and throws.
+   */
+  private async verify(canaries: ModelCanaries | undefined, zeroShot: boolean): Promise<void> {
+    const { modelId, dtype, device } = this.info;
+    if (zeroShot) {
+      this.info.verification = 'zero-shot: a base model has no canaries; nothing was checked';
+      return;
+    }
+    try {
+      const outcome = await checkCanaryOutputs(canaries, {
+        modelId,
+        dtype,
+        device,
+        probabilities: (texts) => this.labelProbabilities(texts),
+      });
+      this.info.verified = outcome.verified;
+      this.info.verification = outcome.detail;
+    } catch (error) {
+      await this.dispose();
+      if (error instanceof ModelLoadError) throw error;
+      throw new ModelLoadError(
+        'model-load-failed',
+        `Model "${modelId}" (${dtype}, ${device}) loaded but failed to run its canaries: ${errorMessage(error)}`,
+        { cause: error },
+      );
+    }
   }
 
   /** Replaces the thresholds and temperature used by later calls (null: top intent always). */

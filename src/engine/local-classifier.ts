@@ -141,10 +141,18 @@ export class LocalClassifier implements Classifier {
           };
         } catch (error) {
           if (error instanceof AbortError) throw error;
-          // NOTE: WebGPU can fail at session creation even with an adapter; WASM always works.
+          const code = error instanceof ModelLoadError ? error.code : null;
+          // NOTE: the folder's labels and tokenizer are wrong on every device: no retry on WASM.
+          if (code === 'model-labels-mismatch' || code === 'model-tokenizer-mismatch') throw error;
+          // NOTE: WebGPU can fail at session creation even with an adapter, or create it and
+          // compute wrongly (quantized models on some drivers, transformers.js#1728): the
+          // canaries catch that at load, and check the WASM load the same way.
           return {
             kind: 'restart-on-wasm',
-            reason: `WebGPU failed at session creation (${errorMessage(error)})`,
+            reason:
+              code === 'model-output-mismatch'
+                ? `WebGPU computed wrong outputs: the model's canary check failed (${errorMessage(error)})`
+                : `WebGPU failed at session creation (${errorMessage(error)})`,
           };
         }
       } else {

@@ -13,7 +13,10 @@ import { isNode, modelRoot } from './runtime';
  * What is checked where: `config.json` everywhere (it is tiny); the ONNX file's presence and
  * protobuf framing and `tokenizer.json`'s presence in Node only (in the browser the weights
  * would be downloaded twice: there a failed load is explained afterwards, `explainWeightsFailure`); the loaded
- * tokenizer's vocabulary and control tokens against the model everywhere, after it loads.
+ * tokenizer's vocabulary and control tokens against the model everywhere, after it loads. A folder
+ * that passes all of these can still answer wrongly (a tokenizer without its merges, a card
+ * listing half the labels, corrupt weights): fenliu.json's canaries catch that, the labels and
+ * tokenizer before the weights load and the outputs after the warm-up (src/engine/canary.ts).
  */
 
 /** Model families the engine runs: the prompt, cache layout and control-token ids are Qwen3's. */

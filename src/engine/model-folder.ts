@@ -3,6 +3,7 @@ import { toolListProblems } from '../catalog/tool-declarations';
 import type { ToolSpec } from '../catalog/types';
 import { errorMessage, ModelLoadError } from '../shared/errors';
 import { checkDocument, isRecord, isStringArray, parseJson } from '../shared/validation';
+import { canariesProblems, type ModelCanaries } from './canary';
 import { readModelText } from './runtime';
 
 /**
@@ -31,6 +32,11 @@ export interface ModelCard {
   dtypes: string[];
   /** Free-form facts about the training run (sizes, accuracy, seed). */
   training?: Record<string, unknown>;
+  /**
+   * Messages with their token ids and label distributions at export, checked at every load
+   * (src/engine/canary.ts). Older cards have none: they load unverified.
+   */
+  canaries?: ModelCanaries;
 }
 
 /**
@@ -127,5 +133,8 @@ export function modelCardProblems(value: unknown): string[] {
   if (!Array.isArray(card.dtypes) || card.dtypes.length === 0) {
     problems.push('"dtypes" must list the ONNX precisions shipped');
   }
+  // NOTE: whether the canaries' labels are the card's is a load-time check with its own error
+  // code (model-labels-mismatch); here only their shape.
+  if (card.canaries !== undefined) problems.push(...canariesProblems(card.canaries));
   return problems;
 }

@@ -70,4 +70,17 @@ export interface ClassifierWorkerApi {
   writeReply(turn: ToolTurn, requestId: number): Promise<ModelReply>;
   /** Aborts the call started with `requestId` (a no-op once it has finished). */
   cancel(requestId: number): void;
+  /**
+   * Answers at once: the client's heartbeat. A worker answers it only between tasks, so silence
+   * while a call runs means nothing (see `WorkerClassifier`'s liveness rule).
+   */
+  ping(): void;
+  /**
+   * Takes the Web Lock `name` and holds it for as long as this worker lives; resolves `true` once
+   * it is held, `false` where the worker has no Web Locks (an insecure context, an old browser).
+   * The browser releases the lock when the worker's context ends however it ends — `self.close()`,
+   * killed for memory, terminated — even in the middle of a computation, so the client, queued
+   * for the same lock, is granted it exactly when the worker is gone.
+   */
+  holdLifeline(name: string): Promise<boolean>;
 }

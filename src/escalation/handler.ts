@@ -6,11 +6,12 @@
  */
 import type { Route } from '../engine/classification';
 import { AbortError, EscalationError, errorMessage, FenliuError } from '../shared/errors';
-import { isRecord, MAX_TIMEOUT_MS } from '../shared/validation';
-import { streamChatCompletion } from './chat-completions';
+import { isRecord } from '../shared/validation';
+import { limitProblems, streamChatCompletion } from './chat-completions';
 import type {
   EscalateOptions,
   EscalationConfig,
+  EscalationDestination,
   EscalationReason,
   EscalationRequest,
   EscalationResult,
@@ -60,13 +61,7 @@ export function escalationConfigProblems(value: unknown): string[] {
   if (config.systemPrompt !== undefined && typeof config.systemPrompt !== 'string') {
     problems.push('"systemPrompt" must be a string');
   }
-  const { timeoutMs } = config;
-  if (
-    timeoutMs !== undefined &&
-    (typeof timeoutMs !== 'number' || !(timeoutMs > 0) || timeoutMs > MAX_TIMEOUT_MS)
-  ) {
-    problems.push(`"timeoutMs" must be a positive number of milliseconds up to ${MAX_TIMEOUT_MS}`);
-  }
+  problems.push(...limitProblems(config));
   const { headers } = config;
   if (
     headers !== undefined &&
@@ -108,19 +103,14 @@ function isHttpUrl(text: string): boolean {
 }
 
 /**
- * What a handler is, for showing the user where an escalated message goes; never includes the
- * API key or the URL's query string.
+ * Where a handler sends escalated messages, for telling the user (the widget's escalation notice
+ * names the host); never includes the API key, the URL's path or its query string.
  *
  * @example
  * describeEscalationConfig({ kind: 'chat-completions', url: 'https://api.example.com/v1/chat/completions', model: 'm' });
  * // { kind: 'chat-completions', host: 'api.example.com', model: 'm' }
  */
-export function describeEscalationConfig(
-  config: EscalationConfig | null,
-):
-  | { kind: 'none' }
-  | { kind: 'handoff' }
-  | { kind: 'chat-completions'; host: string; model: string } {
+export function describeEscalationConfig(config: EscalationConfig | null): EscalationDestination {
   if (config === null) return { kind: 'none' };
   if (config.kind === 'handoff') return { kind: 'handoff' };
   let host = '';
@@ -136,10 +126,15 @@ export function describeEscalationConfig(
  * Hands one turn to the configured handler and resolves with its reply.
  *
  * Rejects with `EscalationError`: `escalation-unavailable` when `config` is null (nothing is sent
- * anywhere; the widget says what happens instead) or invalid, or when a handoff callback fails;
- * `escalation-http`, `escalation-network`, `escalation-timeout`, `escalation-bad-stream` from a
- * chat-completions endpoint (see `streamChatCompletion`). Rejects with `AbortError` when `signal`
- * aborts.
+ * anywhere; the widget says what happens instead) or invalid; `escalation-handoff-failed` when a
+ * handoff callback fails; `escalation-http`, `escalation-network` (unreachable, or a redirect,
+ * which is refused), `escalation-timeout` (the whole call past `timeoutMs`),
+ * `escalation-bad-stream` (including a reply over `maxReplyBytes`) and `escalation-unavailable`
+ * (this message alone over `maxHistoryBytes`) from a chat-completions endpoint (see
+ * `streamChatCompletion`). Rejects with `AbortError` when `signal` aborts.
+ *
+ * A handoff callback receives the whole history: it is the host's own code, and decides itself
+ * what to send where.
  *
  * @example
  * const { text } = await escalate(config, request, { signal, onDelta: (soFar) => show(soFar) });

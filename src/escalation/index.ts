@@ -13,6 +13,7 @@ export type {
   ChatCompletionsEscalationConfig,
   EscalateOptions,
   EscalationConfig,
+  EscalationDestination,
   EscalationHistoryMessage,
   EscalationReason,
   EscalationRequest,
@@ -20,8 +21,11 @@ export type {
   HandoffEscalationConfig,
 } from './types';
 export {
+  BODY_BYTES_PER_REPLY_BYTE,
   chatCompletionMessages,
   DEFAULT_ESCALATION_TIMEOUT_MS,
+  DEFAULT_MAX_HISTORY_BYTES,
+  DEFAULT_MAX_REPLY_BYTES,
   streamChatCompletion,
   type ChatMessage,
 } from './chat-completions';

@@ -31,7 +31,12 @@ export interface EscalationRequest {
 /** Where escalated turns go when the host page names an OpenAI-compatible endpoint. */
 export interface ChatCompletionsEscalationConfig {
   kind: 'chat-completions';
-  /** The full endpoint URL, e.g. `https://api.openai.com/v1/chat/completions` (nothing is appended). */
+  /**
+   * The full endpoint URL, e.g. `https://api.openai.com/v1/chat/completions` (nothing is appended).
+   * The conversation goes to this address only: a redirect answer is refused
+   * (`escalation-network`), never followed. Set it in the host page's code, never from the page's
+   * URL or other input a link can supply, or a link could send the conversation anywhere.
+   */
   url: string;
   model: string;
   /** Sent as `Authorization: Bearer <apiKey>` when given; never logged, stored or put in an error. */
@@ -39,10 +44,27 @@ export interface ChatCompletionsEscalationConfig {
   /** Sent as the first message (role `system`) when given. */
   systemPrompt?: string;
   /**
-   * Milliseconds to wait for the response to start and, after that, between two chunks of the
-   * body; default 30000 (`DEFAULT_ESCALATION_TIMEOUT_MS`). Past it the request is aborted with `escalation-timeout`.
+   * Milliseconds the whole call may take, from sending the request to the last byte of the reply;
+   * default 60000 (`DEFAULT_ESCALATION_TIMEOUT_MS`). Past it the request is aborted with
+   * `escalation-timeout`, whatever the server is still sending (a server dripping bytes cannot
+   * extend it).
    */
   timeoutMs?: number;
+  /**
+   * Most UTF-8 bytes of reply text kept; default 16384 (`DEFAULT_MAX_REPLY_BYTES`). A longer reply
+   * is shown up to this size, then the stream is aborted and the call rejects with
+   * `escalation-bad-stream` (the widget keeps the text that fit and says the reply was too long).
+   * The response body as a whole may be at most `BODY_BYTES_PER_REPLY_BYTE` times this (stream
+   * framing, keep-alives).
+   */
+  maxReplyBytes?: number;
+  /**
+   * Most UTF-8 bytes of conversation sent: this message plus the earlier turns (the system prompt
+   * is the host's own and not counted); default 32768 (`DEFAULT_MAX_HISTORY_BYTES`). The oldest
+   * turns are left out first; this message is always sent, and a message longer than this on its
+   * own is not sent at all (`escalation-unavailable`).
+   */
+  maxHistoryBytes?: number;
   /** Extra request headers (e.g. an organisation id); `Authorization` from `apiKey` wins. */
   headers?: Record<string, string>;
 }
@@ -64,6 +86,15 @@ export interface HandoffEscalationConfig {
 }
 
 export type EscalationConfig = ChatCompletionsEscalationConfig | HandoffEscalationConfig;
+
+/**
+ * Where escalated turns go, as the widget tells the user: an endpoint's host (never its path,
+ * query string or key), the shop's own people (a hand-off), or nowhere (no handler configured).
+ */
+export type EscalationDestination =
+  | { kind: 'none' }
+  | { kind: 'handoff' }
+  | { kind: 'chat-completions'; host: string; model: string };
 
 export interface EscalateOptions {
   signal?: AbortSignal;

@@ -22,6 +22,11 @@
  * 5. **Per intent**: steps 3–4 on the rows whose top intent it is (n of them), then shrunk toward
  *    the global value: (n · own + `priorRows` · global) / (n + `priorRows`), so an intent with
  *    few rows stays near the global threshold. Intents without rows use `defaultThresholds`.
+ *
+ * Some splits cannot support a fit, and a fit on them would be harmful rather than rough (one
+ * right row sends the temperature to its lower bound and every threshold to 1.0: every turn
+ * escalated). `calibrationDataProblem` refuses them before the model runs (too few in-scope rows
+ * or intents, see `MIN_CALIBRATION_ROWS`) and `fitProblem` refuses a fit that lands on a boundary.
  */
 import {
   normalise,
@@ -46,6 +51,7 @@ export interface FitOptions {
   inScopeKeep?: number;
   /** Weight, in rows, of the global threshold when shrinking an intent's own; default 20. */
   priorRows?: number;
+  /** Bounds of the temperature search; default `TEMPERATURE_BOUNDS`. */
   minTemperature?: number;
   maxTemperature?: number;
   /** Reliability bins for the ECE figures; default 10. */
@@ -66,6 +72,125 @@ export interface FitReport {
   targetReached: boolean;
   priorRows: number;
   perIntent: Record<string, { rows: number; own: IntentThresholds; shrunk: IntentThresholds }>;
+}
+
+/** The default bounds of the temperature search: 20× sharper to 20× flatter. */
+export const TEMPERATURE_BOUNDS = { min: 0.05, max: 20 } as const;
+
+/**
+ * The least a validation split must hold for `fenliu calibrate` to fit on it.
+ *
+ * NOTE: 20 in-scope rows (labelled with an intent other than the fallback) because the escalation
+ * threshold is chosen by the precision of the accepted rows against a target of 0.95 by default:
+ * with n rows that precision moves in steps of 1/n, and below 20 rows one wrong answer moves it by
+ * more than the 5 % between the target and 1.0, so the threshold can only land on an extreme (0,
+ * or 1.0: every turn escalated). It is also the default prior weight (`--prior-rows 20`), so the
+ * global thresholds every intent is shrunk toward rest on at least as many rows as the prior
+ * claims. Two intents because one intent's rows say nothing about confusing intents: the
+ * temperature would be fitted to a split with a single answer, and the default thresholds that
+ * every other intent inherits would be that one intent's.
+ */
+export const MIN_CALIBRATION_ROWS = { inScope: 20, intents: 2 } as const;
+
+/**
+ * Why labelled rows are too few to calibrate on (see `MIN_CALIBRATION_ROWS`), with what to add;
+ * null when they are enough. `expected` is each row's labelled intent id; runs before the model,
+ * so a split that cannot be fitted fails at once.
+ *
+ * @example
+ * calibrationDataProblem(['refund'], card);
+ * // '1 row (1 in scope over 1 intent, 0 out of scope) is too few to calibrate on. Fix: …'
+ */
+export function calibrationDataProblem(
+  expected: readonly string[],
+  card: { intents: readonly IntentRef[]; fallbackIntent: string },
+): string | null {
+  const fallback = card.fallbackIntent;
+  const fallbackLabel = card.intents.find((intent) => intent.id === fallback)?.label ?? fallback;
+  const inScope = expected.filter((id) => id !== fallback);
+  const intents = new Set(inScope).size;
+  const { inScope: minRows, intents: minIntents } = MIN_CALIBRATION_ROWS;
+  if (inScope.length >= minRows && intents >= minIntents) return null;
+  const outOfScope = expected.length - inScope.length;
+  const counted =
+    `${plural(expected.length, 'row')} (${inScope.length} in scope over ` +
+    `${plural(intents, 'intent')}, ${outOfScope} out of scope)`;
+  const why =
+    inScope.length === 0
+      ? `${counted}: only out-of-scope rows, which cannot tell the model's right answers from its wrong ones`
+      : `${counted} ${expected.length === 1 ? 'is' : 'are'} too few to calibrate on`;
+  return (
+    `${why}. Fix: give at least ${minRows} rows labelled with the model's intents, over at least ` +
+    `${minIntents} intents (${missing(inScope.length, minRows, 'in-scope row')}` +
+    `${intents < minIntents ? `, ${missing(intents, minIntents, 'intent')}` : ''}), plus rows ` +
+    `labelled "${fallbackLabel}" for the out-of-scope threshold`
+  );
+}
+
+/**
+ * Why a fit landed on a boundary and must not be saved, or null when it did not: the temperature
+ * at a bound of its search (the split never stops favouring a sharper, or flatter, distribution:
+ * it has no finite optimum), or a threshold at 1.0 (every turn of that intent, or of all intents,
+ * routed out of scope or escalated). A search with equal bounds (a fixed temperature) is exempt.
+ */
+export function fitProblem(
+  fit: { calibration: Calibration; report: FitReport },
+  card: { intents: readonly IntentRef[]; fallbackIntent: string },
+  options: Pick<FitOptions, 'minTemperature' | 'maxTemperature'> = {},
+): string | null {
+  const { calibration, report } = fit;
+  const min = options.minTemperature ?? TEMPERATURE_BOUNDS.min;
+  const max = options.maxTemperature ?? TEMPERATURE_BOUNDS.max;
+  const labelOf = new Map(card.intents.map((intent) => [intent.id, intent.label]));
+  const fix =
+    'Fix: calibrate on a larger validation split (well over the minimum of ' +
+    `${MIN_CALIBRATION_ROWS.inScope} in-scope rows over ${MIN_CALIBRATION_ROWS.intents} intents) ` +
+    'that keeps the rows the model gets wrong and holds out-of-scope rows labelled ' +
+    `"${labelOf.get(card.fallbackIntent) ?? card.fallbackIntent}"`;
+  // NOTE: the search converges to within 1e-9 of a bound; 0.1 % in log space is well clear of it.
+  const atBound = (bound: number) => Math.abs(Math.log(report.temperature / bound)) < 1e-3;
+  if (min < max && (atBound(min) || atBound(max))) {
+    const sharper = atBound(min);
+    return (
+      `the temperature ran to the bound of its search (${report.temperature.toFixed(3)}, ` +
+      `searched ${min}–${max}): on ${report.rows === 1 ? 'this row' : `these ${report.rows} rows`} a ` +
+      `${sharper ? 'sharper' : 'flatter'} distribution always fits better (the model's top ` +
+      `answer is ${sharper ? 'right on (almost) every row' : 'wrong on most rows'}), so they ` +
+      `support no temperature. ${fix}`
+    );
+  }
+  const limits: [string | null, IntentThresholds][] = [
+    [null, calibration.defaultThresholds],
+    ...Object.entries(calibration.thresholds),
+  ];
+  for (const [intentId, { outOfScope, escalate }] of limits) {
+    const route = outOfScope >= 1 ? 'out-of-scope' : escalate >= 1 ? 'escalation' : null;
+    if (route === null) continue;
+    const { threshold, turns } =
+      intentId === null
+        ? {
+            threshold: `the default ${route} threshold`,
+            turns: 'every turn of an intent without its own',
+          }
+        : {
+            threshold: `the ${route} threshold of ${intentId}`,
+            turns: `every turn answered "${labelOf.get(intentId) ?? intentId}"`,
+          };
+    return (
+      `${threshold} landed on 1.000: ${turns} would be ` +
+      `${route === 'out-of-scope' ? 'routed out of scope' : 'escalated'}. ${fix}`
+    );
+  }
+  return null;
+}
+
+function plural(count: number, noun: string): string {
+  return `${count} ${noun}${count === 1 ? '' : 's'}`;
+}
+
+/** `3 in-scope rows so far`, or `enough in-scope rows` once `have` reaches `need`. */
+function missing(have: number, need: number, noun: string): string {
+  return have >= need ? `enough ${noun}s` : `${plural(have, noun)} so far`;
 }
 
 interface Point {
@@ -193,8 +318,8 @@ export function fitTemperature(
   samples: readonly CalibrationSample[],
   options: Pick<FitOptions, 'minTemperature' | 'maxTemperature'> = {},
 ): number {
-  let low = Math.log(options.minTemperature ?? 0.05);
-  let high = Math.log(options.maxTemperature ?? 20);
+  let low = Math.log(options.minTemperature ?? TEMPERATURE_BOUNDS.min);
+  let high = Math.log(options.maxTemperature ?? TEMPERATURE_BOUNDS.max);
   const loss = (logT: number) => negativeLogLikelihood(samples, Math.exp(logT));
   const ratio = (Math.sqrt(5) - 1) / 2;
   let a = high - ratio * (high - low);

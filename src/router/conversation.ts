@@ -69,10 +69,17 @@ export interface RouteReply {
 
 /** One user message and what became of it. */
 export interface ChatTurn {
+  /** Unique across tabs: two tabs on one saved conversation merge their turns by id. */
   id: string;
   text: string;
-  /** Epoch milliseconds when it was sent. */
+  /** Epoch milliseconds when it was sent (sent again: when it was sent again). */
   sentAt: number;
+  /**
+   * Epoch milliseconds of the turn's last change, set by the session on every change (see
+   * `stampChanges`): where two tabs hold different versions of a turn, the newer one wins
+   * (`mergeTurns`). Turns saved by older releases have none; `sentAt` stands in.
+   */
+  updatedAt?: number;
   result?: Classification;
   tool?: ToolCallState;
   escalation?: EscalationState;
@@ -103,17 +110,145 @@ export function isSettled(turn: ChatTurn): boolean {
   );
 }
 
+/** Whether the turn was answered: settled, and not merely `interrupted` before its answer. */
+export function isAnswered(turn: ChatTurn): boolean {
+  return isSettled(turn) && turn.interrupted !== true;
+}
+
 /**
- * Turns to keep in storage: the newest `MAX_SAVED_TURNS`, unanswered ones included, so a message
- * typed before a reload or a crash is never lost (it comes back `interrupted`).
+ * How a turn is stored: an unanswered one (queued, being classified) is marked `interrupted`, so a
+ * message typed before a reload or a crash comes back with its text and can be sent again.
  */
-export function turnsToSave(turns: readonly ChatTurn[]): ChatTurn[] {
-  return turns.slice(-MAX_SAVED_TURNS).map((turn) => {
-    if (isSettled(turn)) return turn;
-    const unanswered: ChatTurn = { ...turn, interrupted: true };
-    delete unanswered.queued;
-    return unanswered;
+export function savedForm(turn: ChatTurn): ChatTurn {
+  if (isSettled(turn)) return turn;
+  const unanswered: ChatTurn = { ...turn, interrupted: true };
+  delete unanswered.queued;
+  return unanswered;
+}
+
+// Merging the versions of one conversation that several tabs (or widgets) hold. Every change a
+// session makes stamps the turn (`stampChanges`), so the newest version of each turn is known
+// without asking which tab made it.
+
+/** The version of a turn: when it last changed. */
+export function turnVersion(turn: ChatTurn): number {
+  return turn.updatedAt ?? turn.sentAt;
+}
+
+/** 0 waiting for its answer, 1 interrupted before it, 2 answered. */
+function stage(turn: ChatTurn): number {
+  if (isAnswered(turn)) return 2;
+  return isSettled(turn) ? 1 : 0;
+}
+
+/**
+ * Which of two versions of one turn to keep: the newer (`turnVersion`); of two equally new ones,
+ * the more settled; else `local`.
+ */
+export function newerTurn(stored: ChatTurn, local: ChatTurn): ChatTurn {
+  const storedVersion = turnVersion(stored);
+  const localVersion = turnVersion(local);
+  if (storedVersion !== localVersion) return storedVersion > localVersion ? stored : local;
+  return stage(stored) > stage(local) ? stored : local;
+}
+
+function sentBefore(a: ChatTurn, b: ChatTurn): boolean {
+  return a.sentAt !== b.sentAt ? a.sentAt < b.sentAt : a.id < b.id;
+}
+
+/**
+ * One conversation from two versions of it: every turn either side has, exactly once, in its
+ * newest version (`newerTurn`). Turns keep their places in `stored`; a turn only `local` has goes
+ * after the last turn sent before it (by `sentAt`, then id), so messages two tabs sent at once
+ * interleave in sending order.
+ *
+ * NOTE: places already stored are kept, not re-sorted by `sentAt`: a turn sent again gets a new
+ * `sentAt` but stays where it was first sent, as it does on screen.
+ *
+ * @example
+ * mergeTurns([a, b], [a2, c]); // [newer of a and a2, b, c] when c was sent after b
+ */
+export function mergeTurns(stored: readonly ChatTurn[], local: readonly ChatTurn[]): ChatTurn[] {
+  const mine = new Map(local.map((turn) => [turn.id, turn]));
+  const merged: ChatTurn[] = [];
+  const seen = new Set<string>();
+  for (const turn of stored) {
+    if (seen.has(turn.id)) continue;
+    seen.add(turn.id);
+    const localVersion = mine.get(turn.id);
+    merged.push(localVersion ? newerTurn(turn, localVersion) : turn);
+  }
+  for (const turn of local) {
+    if (seen.has(turn.id)) continue;
+    seen.add(turn.id);
+    let at = merged.length;
+    while (at > 0 && sentBefore(turn, merged[at - 1] as ChatTurn)) at -= 1;
+    merged.splice(at, 0, turn);
+  }
+  return merged;
+}
+
+/**
+ * `after` with every turn that is not `before`'s (by reference) stamped with its version: `now`,
+ * and always later than the turn's previous version, so a turn's own later changes win even
+ * within one millisecond.
+ */
+export function stampChanges(
+  before: readonly ChatTurn[],
+  after: readonly ChatTurn[],
+  now: number,
+): ChatTurn[] {
+  const previous = new Map(before.map((turn) => [turn.id, turn]));
+  return after.map((turn) => {
+    const old = previous.get(turn.id);
+    if (old === turn) return turn;
+    const last = (old ?? turn).updatedAt;
+    return { ...turn, updatedAt: last === undefined ? now : Math.max(now, last + 1) };
   });
+}
+
+/**
+ * The most turns kept with the conversation (read on every load and save). Turns beyond it are
+ * not lost: unanswered ones always stay (the customer still waits for them, and can send them
+ * again); answered ones go to the archive (`capTurns`, src/router/persistence.ts).
+ */
+export const MAX_SAVED_TURNS = 200;
+
+/**
+ * Splits saved turns at the cap: `kept` are the newest `MAX_SAVED_TURNS` and every older turn
+ * that was never answered, in order; `archived` the older answered ones, in order.
+ */
+export function capTurns(turns: readonly ChatTurn[]): { kept: ChatTurn[]; archived: ChatTurn[] } {
+  const cut = turns.length - MAX_SAVED_TURNS;
+  const kept: ChatTurn[] = [];
+  const archived: ChatTurn[] = [];
+  turns.forEach((turn, index) => {
+    (index < cut && isAnswered(turn) ? archived : kept).push(turn);
+  });
+  return { kept, archived };
+}
+
+/**
+ * The archive with `turns` added: a turn it has already is replaced by the newer version, never
+ * repeated; turns whose last change came before a clear (`clearedAt`) are forgotten.
+ */
+export function appendToArchive(
+  archive: readonly ChatTurn[],
+  turns: readonly ChatTurn[],
+  clearedAt: number,
+): ChatTurn[] {
+  const result = archive.filter((turn) => turnVersion(turn) >= clearedAt);
+  const index = new Map(result.map((turn, at) => [turn.id, at]));
+  for (const turn of turns) {
+    const at = index.get(turn.id);
+    if (at === undefined) {
+      index.set(turn.id, result.length);
+      result.push(turn);
+    } else {
+      result[at] = newerTurn(result[at] as ChatTurn, turn);
+    }
+  }
+  return result;
 }
 
 // Reviving saved turns: the shared guards keep each field that fits and drop the rest (see
@@ -261,6 +396,7 @@ function reviveTurn(value: unknown): ChatTurn | null {
   const revivedReply = reviveReply(value.reply);
   if (typeof id !== 'string' || typeof text !== 'string' || typeof sentAt !== 'number') return null;
   const turn: ChatTurn = { id, text, sentAt };
+  if (typeof value.updatedAt === 'number') turn.updatedAt = value.updatedAt;
   if (result !== undefined) {
     if (!isClassification(result)) return null;
     turn.result = result;
@@ -290,6 +426,3 @@ export function reviveTurns(value: unknown): ChatTurn[] {
   if (!Array.isArray(value)) return [];
   return value.map(reviveTurn).filter((turn): turn is ChatTurn => turn !== null);
 }
-
-/** The most turns kept in storage; older ones are dropped first. */
-export const MAX_SAVED_TURNS = 200;

@@ -12,14 +12,31 @@ import {
   DataValidationError,
   errorMessage,
   serializeError,
+  ToolError,
   type SerializedError,
 } from '../shared/errors';
 import type { Language } from '../shared/language';
 import { runToolCall } from '../tools/executor';
 import { ToolRegistry } from '../tools/registry';
-import type { ChatTurn, EscalationState, RouteReply, ToolCallState } from './conversation';
+import {
+  isAnswered,
+  mergeTurns,
+  stampChanges,
+  turnVersion,
+  type ChatTurn,
+  type EscalationState,
+  type RouteReply,
+  type ToolCallState,
+} from './conversation';
 import { replyText } from './messages';
-import { loadConversation, saveConversation } from './persistence';
+import {
+  loadConversation,
+  openConversationChannel,
+  saveConversation,
+  type ConversationChannel,
+  type ConversationSettings,
+  type StoredConversation,
+} from './persistence';
 import { decideRoute } from './routing';
 import {
   escalationHistory,
@@ -53,9 +70,11 @@ interface QueuedMessage {
 }
 
 let turnCounter = 0;
+/** Tells this page's turn ids from another tab's: tabs sharing a saved conversation merge by id. */
+const PAGE_TAG = Math.random().toString(36).slice(2, 8);
 function newTurnId(): string {
   turnCounter += 1;
-  return `${Date.now().toString(36)}-${turnCounter}`;
+  return `${Date.now().toString(36)}-${PAGE_TAG}-${turnCounter}`;
 }
 
 /**
@@ -116,6 +135,17 @@ export class RouterSession {
   private readonly waiting = new Map<string, ((turn: ChatTurn) => void)[]>();
   private readonly unsubscribeClassifier: () => void;
   private saveScheduled = false;
+  // Saving and sharing the conversation (`persistKey`), see src/router/persistence.ts.
+  /** The other tabs and widgets with this conversation open (null until hydrated). */
+  private channel: ConversationChannel | null = null;
+  /** The newest clear known (this session's or another tab's), epoch ms; 0: none. */
+  private clearedAt = 0;
+  /** The settings as this session last loaded or wrote them: only changed ones are written. */
+  private savedSettings: ConversationSettings | null = null;
+  /** Turns known to be in the archive, with their version then. */
+  private readonly archived = new Map<string, number>();
+  private refreshing = false;
+  private refreshAgain = false;
   private configured = false;
   private disposed = false;
 
@@ -308,6 +338,12 @@ export class RouterSession {
     // for ever.
     for (const { id } of this.queue) this.settleWaiting(id);
     this.queue.length = 0;
+    // NOTE: saved with the conversation, so other tabs forget these turns too (see `absorb`);
+    // later than every version here (a turn changed twice in a millisecond is stamped ahead).
+    this.clearedAt = this.state.turns.reduce(
+      (latest, turn) => Math.max(latest, turnVersion(turn) + 1),
+      Date.now(),
+    );
     this.setTurns(() => []);
   }
 
@@ -339,6 +375,7 @@ export class RouterSession {
     this.queue.length = 0;
     this.controller?.abort();
     this.unsubscribeClassifier();
+    this.channel?.close();
     this.stateListeners.clear();
     await this.classifier.dispose();
   }
@@ -351,8 +388,10 @@ export class RouterSession {
     this.scheduleSave();
   }
 
+  /** Every turn change of this session goes here: changed turns get a new version. */
   private setTurns(change: (turns: readonly ChatTurn[]) => ChatTurn[]): void {
-    this.setState({ turns: change(this.state.turns) });
+    const before = this.state.turns;
+    this.setState({ turns: stampChanges(before, change(before), Date.now()) });
   }
 
   private update(id: string, change: Partial<ChatTurn>): void {
@@ -459,12 +498,20 @@ export class RouterSession {
     return error;
   }
 
+  // --- saving, and sharing with other tabs (persistKey; src/router/persistence.ts) ---
+
   private async hydrate(persistKey: string): Promise<void> {
     const saved = await loadConversation(persistKey);
     if (this.disposed) return;
+    this.channel = openConversationChannel(persistKey, () => {
+      this.refresh(persistKey);
+    });
+    this.clearedAt = saved?.clearedAt ?? 0;
+    this.savedSettings = saved?.settings ?? null;
+    // NOTE: a state change: the first save merges in whatever another tab wrote since the load.
     this.setState({
-      // NOTE: messages sent before the saved state arrived stay after it.
-      turns: [...(saved?.turns ?? []), ...this.state.turns],
+      // NOTE: messages sent before the saved state arrived are newer: they stay after it.
+      turns: mergeTurns(saved?.turns ?? [], this.state.turns),
       ...(saved && this.options.language === undefined && { language: saved.settings.language }),
       ...(saved && { theme: saved.settings.theme }),
       hydrated: true,
@@ -478,16 +525,96 @@ export class RouterSession {
     // NOTE: one write per task, however many state changes it made.
     setTimeout(() => {
       this.saveScheduled = false;
-      const { turns, language, theme } = this.state;
-      void saveConversation(key, { turns: [...turns], settings: { language, theme } }).then(
-        (refused) => {
-          if ((refused !== null) !== this.state.storageRefused) {
-            this.state = { ...this.state, storageRefused: refused !== null };
-            for (const listener of this.stateListeners) listener();
-          }
-        },
-      );
+      void this.save(key);
     }, 0);
+  }
+
+  /** Merges this session's conversation into the stored one, then takes in what others added. */
+  private async save(key: string): Promise<void> {
+    const { turns, language, theme } = this.state;
+    const settings = { language, theme };
+    const saved = this.savedSettings;
+    const settingsChanged = saved?.language !== language || saved.theme !== theme;
+    const outcome = await saveConversation(key, {
+      turns,
+      settings,
+      settingsChanged,
+      clearedAt: this.clearedAt,
+      archived: this.archived,
+    });
+    if (this.disposed) return;
+    if (outcome.stored) {
+      if (settingsChanged) this.savedSettings = settings;
+      for (const turn of outcome.archived) this.archived.set(turn.id, turnVersion(turn));
+      this.channel?.announce();
+      this.absorb(outcome.stored);
+    }
+    if ((outcome.error !== null) !== this.state.storageRefused) {
+      this.state = { ...this.state, storageRefused: outcome.error !== null };
+      for (const listener of this.stateListeners) listener();
+    }
+  }
+
+  /** Another tab or widget saved the conversation: reads it (one read at a time) and takes it in. */
+  private refresh(key: string): void {
+    if (this.refreshing) {
+      this.refreshAgain = true;
+      return;
+    }
+    this.refreshing = true;
+    void loadConversation(key).then((stored) => {
+      this.refreshing = false;
+      if (stored) this.absorb(stored);
+      if (this.refreshAgain && !this.disposed) {
+        this.refreshAgain = false;
+        this.refresh(key);
+      }
+    });
+  }
+
+  /**
+   * Takes the stored conversation into the snapshot (`mergeTurns`), leaving the turns this session
+   * is working on as they are: the one being answered, and its queue, except a queued turn that
+   * was answered in another tab meanwhile (taken from there, not answered twice) or cleared there
+   * (a clear forgets every turn that did not change since; the one being answered stays).
+   * It only takes in what is stored, so it saves nothing.
+   */
+  private absorb(stored: StoredConversation): void {
+    if (this.disposed) return;
+    this.clearedAt = Math.max(this.clearedAt, stored.clearedAt);
+    const local = new Map(this.state.turns.map((turn) => [turn.id, turn]));
+    const theirs = new Map(stored.turns.map((turn) => [turn.id, turn]));
+    const cleared: string[] = [];
+    const answeredElsewhere: string[] = [];
+    for (const { id } of this.queue) {
+      const mine = local.get(id);
+      const other = theirs.get(id);
+      if (mine && turnVersion(mine) < this.clearedAt) cleared.push(id);
+      else if (mine && other && isAnswered(other) && turnVersion(other) > turnVersion(mine)) {
+        answeredElsewhere.push(id);
+      }
+    }
+    // NOTE: `route()` callers of a cleared message get their (unanswered) turn, as on `clear()`.
+    for (const id of cleared) this.settleWaiting(id);
+    const leaving = new Set([...cleared, ...answeredElsewhere]);
+    const left = this.queue.filter(({ id }) => !leaving.has(id));
+    this.queue.splice(0, this.queue.length, ...left);
+    const working = new Set(left.map(({ id }) => id));
+    if (this.state.pending !== null) working.add(this.state.pending);
+    const kept = this.state.turns.filter(
+      (turn) => working.has(turn.id) || turnVersion(turn) >= this.clearedAt,
+    );
+    const turns = mergeTurns(stored.turns, kept).map((turn) =>
+      working.has(turn.id) ? (local.get(turn.id) ?? turn) : turn,
+    );
+    const unchanged =
+      turns.length === this.state.turns.length &&
+      turns.every((turn, index) => turn === this.state.turns[index]);
+    if (!unchanged) {
+      this.state = { ...this.state, turns };
+      for (const listener of this.stateListeners) listener();
+    }
+    for (const id of answeredElsewhere) this.settleWaiting(id);
   }
 
   // --- the flow of a turn ---
@@ -876,7 +1003,18 @@ export class RouterSession {
     this.updateTool(id, { status: 'running' });
     const call = { name: tool.name, arguments: tool.arguments };
     try {
-      if (!this.registry) throw new Error(this.registryProblem ?? 'no tools are configured');
+      if (!this.registry) {
+        // NOTE: the customer gets a short line in their language; the problem list went to the
+        // developer (console, `error` event) when the tools were configured.
+        throw new ToolError(
+          'tool-unknown',
+          call.name,
+          replyText(this.state.language).toolUnavailable,
+          {
+            cause: new Error(this.registryProblem ?? 'no tools are configured'),
+          },
+        );
+      }
       const run = await runToolCall(this.registry, call, { signal, confirmed });
       this.updateTool(id, { status: 'done', result: run.result, durationMs: run.durationMs });
       this.emit('tool-executed', {

@@ -1,4 +1,4 @@
-import { cachedPattern } from '../catalog/pattern';
+import { cachedPattern, MAX_STRING_LENGTH } from '../catalog/pattern';
 import { stringProblem, valueProblem } from '../catalog/json-schema';
 import type { StringSchema, ValueSchema } from '../catalog/types';
 
@@ -44,7 +44,9 @@ const NO_ENGLISH = ['no', 'n', 'nope', 'false', 'cancel', "don't", 'dont', 'not'
  * satisfy the schema.
  *
  * - `pattern`: the first substring that matches the pattern whole and is not cut out of a longer
- *   run of letters/digits ("订单号是 2024113012345 谢谢" → "2024113012345"; 14 digits give nothing);
+ *   run of letters/digits ("订单号是 2024113012345 谢谢" → "2024113012345"; 14 digits give nothing).
+ *   Only spans up to `maxLength` (at most `MAX_STRING_LENGTH`) are read, and at most
+ *   `PATTERN_SEARCH_STEPS` characters in all, so a long paste cannot freeze the page;
  * - `enum`: the enum value the text contains (the longest when several do);
  * - free text: the trimmed message, if its length fits `minLength`/`maxLength`;
  * - number/integer: the first number in the text that fits the schema;
@@ -93,17 +95,41 @@ function extractString(schema: StringSchema, text: string): string | undefined {
 const ALPHANUMERIC = /^[A-Za-z0-9]$/;
 const NUMBER_IN_TEXT = /(?<![0-9A-Za-z.])-?\d+(?:\.\d+)?(?![0-9A-Za-z])/g;
 
+/**
+ * The most pattern steps (characters fed to the pattern) one search for a pattern value in a
+ * message may take; past it the search gives up and finds nothing, as for a message without one.
+ *
+ * NOTE: each start is read on for at most `maxLength` (≤ `MAX_STRING_LENGTH`) characters, so a
+ * search costs at most (message length × maxLength) steps; this caps the product for a pasted
+ * novel. A million steps is a few tens of milliseconds, and covers every start of a message of a
+ * thousand characters even at the longest `maxLength`.
+ */
+export const PATTERN_SEARCH_STEPS = 1_000_000;
+
+/**
+ * The first span (leftmost start, then longest) that matches the pattern whole, fits the length
+ * bounds and does not split a run of ASCII letters/digits.
+ */
 function findPatternMatch(schema: StringSchema, text: string): string | undefined {
   const pattern = cachedPattern(schema.pattern as string);
+  const minLength = schema.minLength ?? 0;
+  // NOTE: a span longer than the schema allows can never be the answer, so reading stops there;
+  // without a maxLength, at the longest value fenliu handles at all.
+  const longest = Math.min(schema.maxLength ?? MAX_STRING_LENGTH, MAX_STRING_LENGTH);
   const chars = Array.from(text);
+  let stepsLeft = PATTERN_SEARCH_STEPS;
   for (let start = 0; start < chars.length; start++) {
+    if (splitsRun(chars, start)) continue;
     let state = pattern.start;
     let best: number | undefined;
-    for (let end = start; end < chars.length && state; end++) {
+    const stop = Math.min(chars.length, start + longest);
+    for (let end = start; end < stop && state; end++) {
+      if (stepsLeft-- === 0) return undefined;
       state = pattern.step(state, (chars[end] as string).codePointAt(0) as number);
-      if (state?.accepting && boundedAt(chars, start, end + 1)) {
-        const candidate = chars.slice(start, end + 1).join('');
-        if (stringProblem(schema, candidate) === undefined) best = end + 1;
+      // The same test as `stringProblem` for a schema without `enum`: the pattern matches the span
+      // whole (an accepting state) and its length is within the bounds (`end + 1 - start ≤ longest`).
+      if (state?.accepting && end + 1 - start >= minLength && !splitsRun(chars, end + 1)) {
+        best = end + 1;
       }
     }
     if (best !== undefined) return chars.slice(start, best).join('');
@@ -111,11 +137,19 @@ function findPatternMatch(schema: StringSchema, text: string): string | undefine
   return undefined;
 }
 
-/** A match must not split a run of ASCII letters/digits (13 of 14 digits is not an order id). */
-function boundedAt(chars: readonly string[], start: number, end: number): boolean {
-  const joins = (a: string | undefined, b: string | undefined) =>
-    a !== undefined && b !== undefined && ALPHANUMERIC.test(a) && ALPHANUMERIC.test(b);
-  return !joins(chars[start - 1], chars[start]) && !joins(chars[end - 1], chars[end]);
+/**
+ * Whether a span may not start or end at `index`: it would split a run of ASCII letters/digits
+ * (13 of 14 digits is not an order id).
+ */
+function splitsRun(chars: readonly string[], index: number): boolean {
+  const before = chars[index - 1];
+  const after = chars[index];
+  return (
+    before !== undefined &&
+    after !== undefined &&
+    ALPHANUMERIC.test(before) &&
+    ALPHANUMERIC.test(after)
+  );
 }
 
 function extractBoolean(text: string): boolean | undefined {

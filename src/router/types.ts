@@ -122,7 +122,10 @@ export interface RouterOptions {
   language?: Language;
   /** The model writes the reply after a tool ran (default false). */
   modelReplies?: boolean;
-  /** IndexedDB key: when set, the conversation and settings survive reloads. */
+  /**
+   * IndexedDB key: when set, the conversation and settings survive reloads, and every tab (or
+   * widget) with the same key shares one conversation, merged by turn id.
+   */
   persistKey?: string;
 }
 

@@ -16,7 +16,8 @@ export type FenliuErrorCode =
   | 'model-download-failed'
   | 'aborted'
   | ToolErrorCode
-  | EscalationErrorCode;
+  | EscalationErrorCode
+  | ModelCanaryErrorCode;
 
 /**
  * Why a tool call did not produce a result. `tool-failed` is the tool's own error (its message is
@@ -32,8 +33,10 @@ export type ToolErrorCode =
 
 /**
  * The classifier's worker stopped answering: `classifier-crashed` when it threw outside any call
- * (an engine abort, out of memory), `classifier-unresponsive` when a call outlived its deadline.
- * Either way the worker is replaced; the calls it held are rejected with this error.
+ * (an engine abort, out of memory) or exited without an error (`self.close()`, killed for
+ * memory), `classifier-unresponsive` when a call outlived its deadline or an idle worker stopped
+ * answering its heartbeat. Either way the worker is replaced; the calls it held are rejected
+ * with this error.
  */
 export type ClassifierWorkerErrorCode = 'classifier-crashed' | 'classifier-unresponsive';
 
@@ -45,6 +48,17 @@ export type EscalationErrorCode =
   | 'escalation-timeout'
   | 'escalation-bad-stream'
   | 'escalation-network';
+
+/**
+ * A model folder that loads but would answer wrongly, caught by its canaries (fenliu.json's
+ * `canaries`, src/engine/canary.ts): `model-tokenizer-mismatch` when the folder's tokenizer (or
+ * chat template, or system message) turns a canary into other token ids than at export,
+ * `model-labels-mismatch` when fenliu.json's labels are not the ones the model was trained on,
+ * `model-output-mismatch` when the model's label distribution for a canary is not the recorded one
+ * (corrupt weights, or a backend that computes wrongly).
+ */
+export type ModelCanaryErrorCode =
+  'model-tokenizer-mismatch' | 'model-labels-mismatch' | 'model-output-mismatch';
 
 export class FenliuError extends Error {
   readonly code: FenliuErrorCode;
@@ -119,7 +133,8 @@ export class CatalogMismatchError extends FenliuError {
 
 export class ModelLoadError extends FenliuError {
   constructor(
-    code: 'model-load-failed' | 'model-folder-invalid' | 'model-download-failed',
+    code:
+      'model-load-failed' | 'model-folder-invalid' | 'model-download-failed' | ModelCanaryErrorCode,
     message: string,
     options?: { cause?: unknown },
   ) {
@@ -220,6 +235,9 @@ export function deserializeError(data: SerializedError): Error {
     case 'model-load-failed':
     case 'model-folder-invalid':
     case 'model-download-failed':
+    case 'model-tokenizer-mismatch':
+    case 'model-labels-mismatch':
+    case 'model-output-mismatch':
       return new ModelLoadError(data.code, data.message);
     case 'input-invalid':
       return new InputError(data.message);

@@ -1,5 +1,6 @@
 import type { Intent, ToolArguments, ToolSpec } from '../catalog/types';
-import { DataValidationError, ToolError, type SourceIssue } from '../shared/errors';
+import { DataValidationError, errorMessage, ToolError, type SourceIssue } from '../shared/errors';
+import { isRecord } from '../shared/validation';
 import { unconfirmedChangeProblem } from '../catalog/tool-declarations';
 
 /** What a tool's code receives besides its arguments. */
@@ -78,11 +79,54 @@ function applyOverride(
   return applied;
 }
 
+/** What a host supplied, for messages: its kind, never its content (a function's source). */
+function kindOf(value: unknown): string {
+  if (value === null || value === undefined) return String(value);
+  if (Array.isArray(value)) return 'an array';
+  return typeof value === 'object' ? 'an object' : `a ${typeof value}`;
+}
+
+/**
+ * The host's implementations by name, each read once: host pages are plain JavaScript, so the
+ * map may be anything (a string, an array, a proxy or a getter that throws). Problems are pushed
+ * naming the tool; an entry that could not be read is `unreadable` (supplied, so not reported
+ * again as missing).
+ */
+function readImplementations(
+  implementations: unknown,
+  problems: string[],
+): Map<string, { execute: unknown } | 'unreadable'> {
+  const read = new Map<string, { execute: unknown } | 'unreadable'>();
+  if (!isRecord(implementations)) {
+    problems.push(
+      `"tools" must be an object of functions by tool name, got ${kindOf(implementations)}`,
+    );
+    return read;
+  }
+  let names: string[];
+  try {
+    names = Object.keys(implementations);
+  } catch (error) {
+    problems.push(`"tools" could not be read: ${errorMessage(error)}`);
+    return read;
+  }
+  for (const name of names) {
+    try {
+      read.set(name, { execute: implementations[name] });
+    } catch (error) {
+      problems.push(`tool "${name}": tools.${name} could not be read: ${errorMessage(error)}`);
+      read.set(name, 'unreadable');
+    }
+  }
+  return read;
+}
+
 /**
  * The tools a page can run: the catalog's declarations joined with their code by name.
- * Construction fails, listing every mismatch, when a declared tool has no code, code has no
- * declaration, a name is declared twice, a tool changes data without confirmation, or an
- * override would make a tool less safe.
+ * Construction fails with one `DataValidationError` (`catalog-invalid`) listing every problem,
+ * each naming its tool: a declared tool without code, code that is not a function, code without
+ * a declaration, a name declared twice, a tool that changes data without confirmation, an
+ * override that would make a tool less safe, or a `tools` map that is not an object of functions.
  *
  * @example
  * const registry = new ToolRegistry(catalog.tools ?? [], createDemoTools(demoShopStore()));
@@ -98,23 +142,34 @@ export class ToolRegistry {
   ) {
     const problems: string[] = [];
     const overrides = options.overrides ?? {};
+    const supplied = readImplementations(implementations, problems);
     for (const spec of specs) {
       if (this.tools.has(spec.name)) {
         problems.push(`tool "${spec.name}" is declared twice`);
         continue;
       }
-      const execute = Object.hasOwn(implementations, spec.name)
-        ? implementations[spec.name]
-        : undefined;
-      if (typeof execute !== 'function') {
+      const implementation = supplied.get(spec.name);
+      if (implementation === undefined) {
         problems.push(`tool "${spec.name}" is declared but has no implementation`);
         continue;
       }
+      if (implementation === 'unreadable') continue;
+      const { execute } = implementation;
+      if (typeof execute !== 'function') {
+        problems.push(
+          `tool "${spec.name}": tools.${spec.name} must be a function ` +
+            `(args, { signal }) => Promise<object>, got ${kindOf(execute)}`,
+        );
+        continue;
+      }
       const override = Object.hasOwn(overrides, spec.name) ? overrides[spec.name] : undefined;
-      this.tools.set(spec.name, { spec: applyOverride(spec, override, problems), execute });
+      this.tools.set(spec.name, {
+        spec: applyOverride(spec, override, problems),
+        execute: execute as ToolImplementation,
+      });
     }
     const declared = new Set(specs.map((spec) => spec.name));
-    for (const name of Object.keys(implementations)) {
+    for (const name of supplied.keys()) {
       if (!declared.has(name))
         problems.push(`tool "${name}" has an implementation but no declaration`);
     }

@@ -12,6 +12,7 @@ import type { Classification } from '../engine/classification';
 import type { DevicePreference } from '../engine/device';
 import type { ClassifierStatus } from '../engine/lifecycle';
 import type { ModelLocation } from '../engine/worker-protocol';
+import { describeEscalationConfig } from '../escalation/handler';
 import type { EscalationConfig } from '../escalation/types';
 import { loadDraft, saveDraft } from '../router/persistence';
 import type { ChatTurn } from '../router/conversation';
@@ -83,8 +84,11 @@ export interface ChatWidgetProps {
   onStatus?: (status: ClassifierStatus) => void;
   /** IndexedDB key: when set, the conversation and settings survive reloads. */
   persistKey?: string;
-  /** A line shown under the status (e.g. that offline caching was refused). */
-  notice?: ReactNode;
+  /**
+   * A line shown under the status (e.g. that offline caching was refused); a function gets the
+   * language the widget shows now, so the line follows the customer's choice.
+   */
+  notice?: ReactNode | ((language: Language) => ReactNode);
 }
 
 /** Turns the user can send again: never answered, or lost to a crashed or hung classifier. */
@@ -279,7 +283,9 @@ export function ChatWidget(props: ChatWidgetProps) {
           }}
           autoRetry={snapshot?.classifier.autoRetry ?? null}
         />
-        {notice !== undefined && <p className="notice-line">{notice}</p>}
+        {notice !== undefined && (
+          <p className="notice-line">{typeof notice === 'function' ? notice(language) : notice}</p>
+        )}
         {snapshot?.classifier.restartedAfter && (
           <p className="notice-line restarted" data-code={snapshot.classifier.restartedAfter.code}>
             {t.restarted}
@@ -337,7 +343,13 @@ export function ChatWidget(props: ChatWidgetProps) {
                 }}
               />
             )}
-            {turn.escalation && <EscalationNotice escalation={turn.escalation} t={t} />}
+            {turn.escalation && (
+              <EscalationNotice
+                escalation={turn.escalation}
+                t={t}
+                destination={describeEscalationConfig(props.escalation ?? null)}
+              />
+            )}
             {pending === turn.id && <p className="classifying">{t.classifying}</p>}
             {turn.queued && pending !== turn.id && <p className="queued">{t.queued}</p>}
             {turn.interrupted && <p className="turn-interrupted">{t.interrupted}</p>}

@@ -1,13 +1,28 @@
+import type { EscalationDestination } from '../escalation/types';
 import type { EscalationState } from '../router/conversation';
 import type { Strings } from './i18n';
 
 /**
- * What happened to a turn handed over: the reason, then the larger model's reply as it streams
- * in (as text), the hand-off to a person, or — with no handler configured — what happens
- * instead, in plain words.
+ * What happened to a turn handed over: the reason and where it went (the endpoint's host, or
+ * the shop's staff for a hand-off), then the larger model's reply as it streams in (as text),
+ * the hand-off to a person, or — with no handler configured — what happens instead, in plain
+ * words.
+ *
+ * `destination` is `describeEscalationConfig(config)` of the handler the turn went to; it is
+ * named only when it is the kind of handler the turn used and the turn was sent (not for a turn
+ * nothing was sent for: no handler, a misconfigured one, a message over the size cap).
  */
-export function EscalationNotice({ escalation, t }: { escalation: EscalationState; t: Strings }) {
+export function EscalationNotice({
+  escalation,
+  t,
+  destination,
+}: {
+  escalation: EscalationState;
+  t: Strings;
+  destination?: EscalationDestination;
+}) {
   const { status } = escalation;
+  const where = destinationText(escalation, destination, t);
   return (
     <section
       className="escalation"
@@ -18,6 +33,15 @@ export function EscalationNotice({ escalation, t }: { escalation: EscalationStat
       <p className="escalation-reason">
         <strong>{t.escalation[escalation.reason]}</strong>
       </p>
+      {where !== '' && (
+        <p
+          className="escalation-destination"
+          data-kind={destination?.kind}
+          {...(destination?.kind === 'chat-completions' && { 'data-host': destination.host })}
+        >
+          {where}
+        </p>
+      )}
       {status === 'unavailable' && (
         <p className="escalation-unavailable">{t.escalationUnavailable}</p>
       )}
@@ -40,4 +64,23 @@ export function EscalationNotice({ escalation, t }: { escalation: EscalationStat
       )}
     </section>
   );
+}
+
+/** "Handed to api.example.com" / "Handed to the shop's staff", or '' when nothing is to be said. */
+function destinationText(
+  escalation: EscalationState,
+  destination: EscalationDestination | undefined,
+  t: Strings,
+): string {
+  if (
+    !destination ||
+    destination.kind !== escalation.handler ||
+    escalation.status === 'unavailable' ||
+    // Refused before sending (misconfigured, message over the size cap): it went nowhere.
+    escalation.error?.code === 'escalation-unavailable'
+  ) {
+    return '';
+  }
+  if (destination.kind === 'handoff') return t.escalationToStaff;
+  return destination.host === '' ? '' : t.escalationTo(destination.host);
 }

@@ -67,6 +67,8 @@ const ZH = {
     intent: '已为你转接',
   },
   escalationWaiting: '正在等待回复…',
+  escalationTo: (host: string) => `转交给 ${host}`,
+  escalationToStaff: '转交给本店的客服人员',
   routeReplyFailed: '抱歉，暂时无法回答这个问题，请稍后再试或转人工客服。',
   setupProblem: '客服助手正在维护中，暂时无法处理消息，请稍后再试。',
   escalationHandedOff: '已转接人工客服，请稍候。',
@@ -90,6 +92,10 @@ const ZH = {
     'classifier-crashed': '识别引擎崩溃了，已自动重启；这条消息没有处理，可以重新发送。',
     'classifier-unresponsive': '识别引擎太久没有响应，已自动重启；这条消息没有处理，可以重新发送。',
     'model-download-failed': '模型下载中断（网络问题），未完成的文件不会被保存。',
+    // A model folder that fails its load-time check: the customer cannot fix it; the shop can.
+    'model-tokenizer-mismatch': '客服助手的模型文件有误，暂时无法使用，请稍后再试。',
+    'model-labels-mismatch': '客服助手的模型文件有误，暂时无法使用，请稍后再试。',
+    'model-output-mismatch': '客服助手的模型在本设备上计算有误，暂时无法使用，请稍后再试。',
   },
 } as const;
 
@@ -163,6 +169,8 @@ const EN: Strings = {
     intent: 'Handing you over',
   },
   escalationWaiting: 'Waiting for a reply…',
+  escalationTo: (host) => `Handed to ${host}`,
+  escalationToStaff: "Handed to the shop's staff",
   routeReplyFailed:
     'Sorry, this question cannot be answered right now. Please try again later or ask for a person.',
   setupProblem: 'The assistant is being set up and cannot answer yet. Please try again later.',
@@ -191,6 +199,12 @@ const EN: Strings = {
       'The classifier stopped responding and was restarted; this message was not answered, send it again.',
     'model-download-failed':
       'The model download was interrupted (network); no partial file was kept.',
+    'model-tokenizer-mismatch':
+      "The assistant's model files are wrong, so it cannot answer now. Please try again later.",
+    'model-labels-mismatch':
+      "The assistant's model files are wrong, so it cannot answer now. Please try again later.",
+    'model-output-mismatch':
+      'The assistant computes wrong results on this device, so it cannot answer now. Please try again later.',
   },
 };
 

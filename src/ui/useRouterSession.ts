@@ -43,7 +43,14 @@ export function useRouterSession(setup: SessionSetup): {
       ...(callTimeoutMs !== undefined && { callTimeoutMs }),
       ...(createWorker && { createWorker }),
     });
-    const created = new RouterSession({ ...sessionOptions, classifier });
+    let created: RouterSession;
+    try {
+      created = new RouterSession({ ...sessionOptions, classifier });
+    } catch (error) {
+      // NOTE: the worker started above would outlive a session that never existed.
+      void classifier.dispose();
+      throw error;
+    }
     const stopEvents = created.onEvent((event) => {
       onEventLatest.current?.(event);
     });

@@ -1,5 +1,5 @@
 import { AutoTokenizer } from '@huggingface/transformers';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -142,5 +142,32 @@ describe('bad data files in the CLI', () => {
     expect(lines).toHaveLength(3);
     for (const line of lines.slice(1)) expect(line).toMatch(new RegExp(`^${file}:\\d+: \\S`));
     expect(run.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it('eval reports tool-call rows the model card rejects as file:line, before scoring anything', async () => {
+    // Rows 1, 7 and 8 are good: a valid call, a call leaving out a required argument (the user is
+    // then asked), a row labelled with the intent's id. Row 9's label is unknown, its call unread.
+    const file = join('test', 'fixtures', 'cli', 'bad-tool-calls.jsonl');
+    const out = join(scratch, 'tool-calls');
+    const run = await fenliu('eval', '--data', file, '--out', out);
+    expect(run.status).toBe(1);
+    expect(run.stdout).toBe('');
+    const tools = 'lookup_order, track_shipment, change_address, request_refund, request_invoice';
+    expect(run.stderr.trim().split('\n')).toEqual([
+      'fenliu eval: 6 bad row(s)',
+      `${file}:2: tool call "drop_tables" names no declared tool (declared: ${tools}, cancel_service)`,
+      `${file}:3: lookup_order arguments: "order_id" does not match the pattern ^[0-9]{13}$`,
+      `${file}:4: request_refund arguments: "bogus" is not a parameter of this tool`,
+      `${file}:5: tool call "lookup_order" is not "track_shipment", the tool of intent "物流查询"`,
+      `${file}:6: intent "问候闲聊" calls no tool, but the row has a tool call`,
+      expect.stringMatching(
+        new RegExp(`^${file}:9: label "订机票" is not one of the model's intents`),
+      ),
+    ]);
+    expect(existsSync(out)).toBe(false);
+    // calibrate reads the same rows the same way.
+    const calibrate = await fenliu('calibrate', '--data', file, '--out', join(out, 'c.json'));
+    expect(calibrate.status).toBe(1);
+    expect(calibrate.stderr).toMatch(/^fenliu calibrate: 6 bad row\(s\)\n/);
   });
 });

@@ -410,6 +410,69 @@ describe('fenliu calibrate', () => {
     );
   });
 
+  it('refuses too few in-scope rows, or out-of-scope rows only, with what to add, before the model runs', async () => {
+    const write = (name: string, rows: { text: string; label: string }[]) => {
+      const path = join(scratch, name);
+      writeFileSync(path, rows.map((row) => JSON.stringify(row)).join('\n'));
+      return path;
+    };
+    const one = write('one-row.jsonl', [{ text: '我要退款', label: '退款退货' }]);
+    const out = join(scratch, 'refused.json');
+    const single = await fenliu('calibrate', '--model', folder, '--data', one, '--out', out);
+    expect(single).toEqual({
+      status: 1,
+      stdout: '',
+      stderr:
+        `fenliu calibrate: ${one}: 1 row (1 in scope over 1 intent, 0 out of scope) is too few ` +
+        "to calibrate on. Fix: give at least 20 rows labelled with the model's intents, over at " +
+        'least 2 intents (1 in-scope row so far, 1 intent so far), plus rows labelled "其他" for ' +
+        'the out-of-scope threshold\n',
+    });
+    const outOfScope = write('out-of-scope.jsonl', [
+      { text: '今天天气怎么样', label: '其他' },
+      { text: '讲个笑话', label: 'out_of_scope' },
+    ]);
+    const only = await fenliu('calibrate', '--model', folder, '--data', outOfScope, '--json');
+    expect(only.status).toBe(1);
+    expect(only.stdout).toBe('');
+    expect(only.stderr).toMatch(
+      new RegExp(
+        `^fenliu calibrate: ${outOfScope}: 2 rows \\(0 in scope over 0 intents, 2 out of scope\\): ` +
+          'only out-of-scope rows, .*Fix: give at least 20 rows labelled with the model.s intents',
+      ),
+    );
+    expect(existsSync(out)).toBe(false);
+  });
+
+  it('refuses a fit that lands on a boundary and leaves calibration.json as it was', async () => {
+    // 22 in-scope rows over 11 intents, every one answered right by the demo model: the likelihood
+    // keeps improving as the temperature falls, which would end at the search's bound (0.05) with
+    // every probability 1.0.
+    const written = join(folder, 'calibration.json');
+    const before = readFileSync(written, 'utf8');
+    const data = join(FIXTURES, 'all-right.jsonl');
+    const { status, stdout, stderr } = await fenliu(
+      'calibrate',
+      '--model',
+      folder,
+      '--data',
+      data,
+      '--write',
+    );
+    expect(status).toBe(1);
+    expect(stdout).toBe('');
+    expect(stderr).toMatch(
+      new RegExp(
+        `^fenliu calibrate: ${data}: nothing written: the temperature ran to the bound of its ` +
+          'search \\(0\\.050, searched 0\\.05–20\\): on these 22 rows a sharper distribution ' +
+          'always fits better .* Fix: calibrate on a larger validation split',
+        'm',
+      ),
+    );
+    expect(stderr).not.toContain('wrote');
+    expect(readFileSync(written, 'utf8')).toBe(before);
+  });
+
   it('rejects an invalid calibration file with one line and exit 1', async () => {
     const path = join(scratch, 'broken.json');
     writeFileSync(path, JSON.stringify({ format: 1, temperature: -1 }));

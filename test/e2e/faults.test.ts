@@ -9,15 +9,22 @@ import { launchChromium, serveDemo, watchPage, type DemoServer } from '../../scr
 import { reliabilityLog } from '../../scripts/lib/reliability-log';
 
 /**
- * Faults at run time in the built demo, on real Chromium: a classifier worker that crashes or
- * hangs (replaced, its call rejected with a typed error, the conversation kept, the message sent
- * again), storage that refuses writes (quota), and the network dropping mid-download (retried when
- * back online; no partial file kept). The faults are real: an uncaught error and a spinning
- * thread in the worker, Chromium's own quota, a connection cut after half the model's bytes.
+ * Faults at run time in the built demo, on real Chromium: a classifier worker that crashes, hangs
+ * or exits (replaced, its call rejected with a typed error, the conversation kept, the message
+ * sent again), storage that refuses writes (quota), and the network dropping mid-download
+ * (retried when back online; no partial file kept). The faults are real: an uncaught error, a
+ * spinning thread and `self.close()` in the worker, Chromium's own quota, a connection cut after
+ * half the model's bytes.
  */
 
 const LOAD_TIMEOUT = 240_000;
 const TURN_TIMEOUT = 120_000;
+/**
+ * How soon a worker that exited without an error event must be noticed: "within seconds", a
+ * bound on behaviour (the lifeline notices at once, the heartbeat within about 4 s), far below the
+ * two-minute call deadline that noticed it before.
+ */
+const EXIT_NOTICED = 15_000;
 const MODEL_FILE = '/models/fenliu-demo/onnx/model_int8.onnx';
 const record = reliabilityLog('faults');
 
@@ -81,25 +88,79 @@ async function userTexts(page: Page): Promise<string[]> {
   );
 }
 
+/** The classifier workers the harness page has started (see test/harness/main.tsx). */
+async function workersStarted(page: Page): Promise<string | null> {
+  return page.locator('html').getAttribute('data-workers-started');
+}
+
+interface WorkerFaultCase {
+  fault: 'crash' | 'hang' | 'exit';
+  does: string;
+  /** The call deadline: 5 s where it is what notices (the demo model answers well under 1 s). */
+  deadline: string;
+  code: string;
+  /** How long the turn may stay on "classifying". */
+  noticedWithin: number;
+  record: string;
+}
+
+const WORKER_FAULT_CASES: WorkerFaultCase[] = [
+  {
+    fault: 'crash',
+    does: 'crashes',
+    deadline: '&call-timeout-ms=5000',
+    code: 'classifier-crashed',
+    noticedWithin: TURN_TIMEOUT,
+    record: 'classifier worker crashes (uncaught error, call never answered)',
+  },
+  {
+    fault: 'hang',
+    does: 'hangs',
+    deadline: '&call-timeout-ms=5000',
+    code: 'classifier-unresponsive',
+    noticedWithin: TURN_TIMEOUT,
+    record: 'classifier worker hangs (thread spinning; 5 s call deadline)',
+  },
+  {
+    // The default two-minute deadline: what notices must be the client's lifeline.
+    fault: 'exit',
+    does: 'exits mid-call (self.close(), no error event)',
+    deadline: '',
+    code: 'classifier-crashed',
+    noticedWithin: EXIT_NOTICED,
+    record: 'classifier worker exits mid-call (self.close(), no error event; 2 min call deadline)',
+  },
+];
+
 describe('classifier worker faults', () => {
-  for (const fault of ['crash', 'hang'] as const) {
-    it(`a worker that ${fault === 'crash' ? 'crashes' : 'hangs'} is replaced; the message is kept and answered when sent again`, async () => {
+  for (const {
+    fault,
+    does,
+    deadline,
+    code: expectedCode,
+    noticedWithin,
+    record: what,
+  } of WORKER_FAULT_CASES) {
+    it(`a worker that ${does} is replaced; the message is kept and answered when sent again`, async () => {
       const browser = await launchChromium();
       try {
         const page = await browser.context.newPage();
         const watch = watchPage(browser.context, page, server.origin);
-        // A 5 s deadline: the demo model answers in well under a second here.
         await page.goto(
-          `${server.url}test/harness/?device=wasm&simulate-fault=${fault}&call-timeout-ms=5000`,
+          `${server.url}test/harness/?device=wasm&simulate-fault=${fault}${deadline}`,
         );
         await waitReady(page);
         const failed = await type(page, '查一下订单 2024113012345');
         const error = failed.locator('.turn-error');
-        await error.waitFor({ timeout: TURN_TIMEOUT });
+        await failed.locator('.classifying').waitFor({ state: 'detached', timeout: noticedWithin });
+        await error.waitFor({ timeout: noticedWithin });
         const code = await error.getAttribute('data-code');
         const errorWords = await error.textContent();
         // The notice stays until the replacement answers a call.
         const restarted = await page.locator('.restarted').count();
+        // Ready again, on a fresh worker.
+        await waitReady(page);
+        const workers = await workersStarted(page);
         // Typed while the worker is down: queued, answered by the replacement. (A message without
         // a tool: one asking for an order number would take the resent message as its answer.)
         const waiting = await type(page, '你好');
@@ -112,14 +173,14 @@ describe('classifier worker faults', () => {
         await page.reload();
         await waitReady(page);
         const afterReload = await userTexts(page);
-        const expectedCode = fault === 'crash' ? 'classifier-crashed' : 'classifier-unresponsive';
         const ok =
           code === expectedCode &&
+          workers === '2' &&
           label === '查询订单' &&
           afterReload.join('|') === '查一下订单 2024113012345|你好';
         record({
           area: 'fault',
-          case: `classifier worker ${fault === 'crash' ? 'crashes (uncaught error, call never answered)' : 'hangs (thread spinning; 5 s call deadline)'}`,
+          case: what,
           outcome:
             `turn error ${code ?? '-'} shown in Chinese, worker replaced (notice: ${restarted > 0 ? 'yes' : 'no'}); ` +
             `a message typed meanwhile queued and answered; "重新发送" answered ${label ?? '-'}; ` +
@@ -129,6 +190,7 @@ describe('classifier worker faults', () => {
         expect(code).toBe(expectedCode);
         expect(errorWords).toContain('已自动重启');
         expect(restarted).toBe(1);
+        expect(workers).toBe('2');
         expect(await waiting.locator('.intent .label').textContent()).toBe('问候闲聊');
         expect(label).toBe('查询订单');
         expect(texts).toEqual(['查一下订单 2024113012345', '你好']);
@@ -139,6 +201,44 @@ describe('classifier worker faults', () => {
       }
     });
   }
+
+  it('a worker that exits while idle, with no Web Locks to tell, is noticed by the heartbeat and replaced', async () => {
+    const browser = await launchChromium();
+    try {
+      const page = await browser.context.newPage();
+      const watch = watchPage(browser.context, page, server.origin);
+      // The worker closes itself right after it loaded (see test/harness/faults.ts); the default
+      // two-minute call deadline would fail the next message, after two minutes.
+      await page.goto(`${server.url}test/harness/?device=wasm&simulate-fault=exit-idle`);
+      await waitReady(page);
+      const notice = page.locator('.restarted');
+      await notice.waitFor({ timeout: EXIT_NOTICED });
+      const code = await notice.getAttribute('data-code');
+      await page.locator('html[data-workers-started="2"]').waitFor({ timeout: EXIT_NOTICED });
+      await waitReady(page);
+      const turn = await type(page, '你好');
+      await turn.locator('.intent .label').waitFor({ timeout: TURN_TIMEOUT });
+      const label = await turn.locator('.intent .label').textContent();
+      const errors = await turn.locator('.turn-error').count();
+      // The replacement answered a call: the notice goes.
+      await notice.waitFor({ state: 'detached', timeout: TURN_TIMEOUT });
+      record({
+        area: 'fault',
+        case: 'classifier worker exits while idle (self.close(), no error event, no Web Locks)',
+        outcome:
+          `heartbeat noticed (${code ?? '-'}), worker replaced, ` +
+          `the next message answered ${label ?? '-'}`,
+        ok: code === 'classifier-unresponsive' && label === '问候闲聊' && errors === 0,
+      });
+      expect(code).toBe('classifier-unresponsive');
+      expect(label).toBe('问候闲聊');
+      expect(errors).toBe(0);
+      expect(await workersStarted(page)).toBe('2');
+      expect(watch.pageErrors).toEqual([]);
+    } finally {
+      await browser.close();
+    }
+  });
 
   it('a call deadline past what setTimeout holds (3e9 ms) does not fail every message', async () => {
     const browser = await launchChromium();

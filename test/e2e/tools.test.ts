@@ -214,6 +214,10 @@ describe('escalation from an embedded widget', () => {
     expect(await handedOff.locator('.intent').getAttribute('data-route')).toBe('escalate');
     expect(await handedOff.locator('.escalation').getAttribute('data-reason')).toBe('intent');
     expect(await handedOff.locator('.escalation-reply').textContent()).toBe('客服小王马上接入。');
+    // The widget says where each turn went: the shop's staff here, an endpoint's host below.
+    expect(await handedOff.locator('.escalation-destination').textContent()).toBe(
+      '转交给本店的客服人员',
+    );
     const events = await page.locator('#events').textContent();
     // The host's onescalate callback and its hand-off handler both saw the turn.
     expect(events).toContain('escalate: 转人工 (转人工)');
@@ -223,6 +227,9 @@ describe('escalation from an embedded widget', () => {
     const streamed = await say(page, '今天天气怎么样');
     expect(await streamed.locator('.escalation').getAttribute('data-status')).toBe('done');
     expect(await streamed.locator('.escalation-reply').textContent()).toBe(OK_REPLY);
+    expect(await streamed.locator('.escalation-destination').textContent()).toBe(
+      `转交给 ${new URL(openai.url).host}`,
+    );
     const request = openai.completions().at(-1);
     expect(request?.headers.authorization).toBe('Bearer sk-test-key');
     expect(JSON.stringify(request?.body)).toContain('今天天气怎么样');
@@ -245,13 +252,12 @@ describe('escalation from an embedded widget', () => {
       ['down', 'escalation-network', 30_000, 'escalation endpoint down (connection refused)'],
     ] as const) {
       // "down": a loopback port nothing listens on.
-      await setEscalation(
-        page,
-        model,
-        timeoutMs,
-        model === 'down' ? 'http://127.0.0.1:9/v1' : undefined,
-      );
+      const url = model === 'down' ? 'http://127.0.0.1:9/v1' : openai.url;
+      await setEscalation(page, model, timeoutMs, url);
       const turn = await say(page, '推荐一部电影');
+      expect(await turn.locator('.escalation-destination').textContent()).toBe(
+        `转交给 ${new URL(url).host}`,
+      );
       const error = turn.locator('.escalation-error');
       const seen = await error.getAttribute('data-code');
       record({

@@ -1,7 +1,7 @@
 /**
  * The classifier worker with fault switches (test harness only): the product's worker API
- * (workers/worker-api.ts) wrapped so that WebGPU fails for real and the worker crashes or hangs,
- * as they do in the wild. The switches come in the worker's `name` (see ./main.tsx).
+ * (workers/worker-api.ts) wrapped so that WebGPU fails for real and the worker crashes, hangs or
+ * exits, as they do in the wild. The switches come in the worker's `name` (see ./main.tsx).
  */
 import { env } from '@huggingface/transformers';
 import { expose } from 'comlink';
@@ -40,8 +40,15 @@ async function loseWebGpuDevice(): Promise<void> {
   (await ort.webgpu?.device)?.destroy();
 }
 
-/** Carries out a crash or hang: never returns. */
+/** Ends this worker as `self.close()` does: no error event, nothing answered again. */
+function exit(): Promise<never> {
+  self.close();
+  return new Promise<never>(() => undefined);
+}
+
+/** Carries out a crash, hang or exit: never returns. */
 function misbehave(fault: NonNullable<WorkerFaults['fault']>): Promise<never> {
+  if (fault === 'exit' || fault === 'exit-idle') return exit();
   if (fault === 'hang') {
     const never = Number.POSITIVE_INFINITY;
     while (performance.now() < never) {
@@ -57,6 +64,10 @@ function misbehave(fault: NonNullable<WorkerFaults['fault']>): Promise<never> {
 installErrorTransfer();
 const faults = readFaults();
 if (faults.webgpu === 'fail-creation') failWebGpuSessionCreation();
+if (faults.fault === 'exit-idle') {
+  // NOTE: an own property shadows WorkerNavigator's getter: `holdLifeline` finds no Web Locks.
+  Object.defineProperty(navigator, 'locks', { value: undefined });
+}
 const product = createWorkerApi();
 let loseDeviceAfterNextMessage = faults.webgpu === 'lose-device';
 let faultAfterLoad = false;
@@ -66,6 +77,8 @@ const api: ClassifierWorkerApi = {
   async load(request, onStatus) {
     const outcome = await product.load(request, onStatus);
     faultAfterLoad = faults.fault !== undefined;
+    // NOTE: a task later, so the answer to `load` is sent first: the page sees a ready worker.
+    if (faults.fault === 'exit-idle') setTimeout(() => void exit());
     return outcome;
   },
   async classify(text, requestId) {

@@ -11,9 +11,14 @@ export type WebGpuFailure = 'fail-creation' | 'lose-device';
 
 /**
  * On the first message after loading, `crash` throws outside any call (as an engine abort or
- * out-of-memory would) and never answers; `hang` spins the thread forever.
+ * out-of-memory would) and never answers; `hang` spins the thread forever; `exit` calls
+ * `self.close()` (as a worker killed for memory ends: no error event, no answer). `exit-idle`
+ * closes the worker right after it loaded, with no message in flight, and hides Web Locks from it
+ * (as a browser without them would), so only the client's heartbeat can notice.
  */
-export type WorkerFault = 'crash' | 'hang';
+export type WorkerFault = 'crash' | 'hang' | 'exit' | 'exit-idle';
+
+const WORKER_FAULTS: readonly WorkerFault[] = ['crash', 'hang', 'exit', 'exit-idle'];
 
 export interface WorkerFaults {
   webgpu?: WebGpuFailure;
@@ -25,5 +30,5 @@ export function parseWebGpuFailure(value: string | null): WebGpuFailure | undefi
 }
 
 export function parseWorkerFault(value: string | null): WorkerFault | undefined {
-  return value === 'crash' || value === 'hang' ? value : undefined;
+  return WORKER_FAULTS.find((fault) => fault === value);
 }

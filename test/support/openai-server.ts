@@ -19,6 +19,14 @@
  * - `hang`: reads the request and never answers (no headers).
  * - `stall`: streams the first chunk of `OK_REPLY`, then sends nothing more.
  * - `malformed`: one content chunk, then a data line that is not JSON, then `[DONE]`.
+ * - `redirect`: HTTP 307 to the server's `redirectTo` (another test server), as a hijacked or
+ *   misconfigured endpoint might; a server started without `redirectTo` answers it as `ok`, so a
+ *   client that follows the redirect gets the other server's reply.
+ * - `huge`: streams `HUGE_REPLY_BYTES` (10 MB) of reply text as fast as the client reads it.
+ * - `huge-json`: one JSON completion whose content is `HUGE_REPLY_BYTES` long.
+ * - `flood`: `HUGE_REPLY_BYTES` of SSE keep-alive comments, then `[DONE]`: a body with no text.
+ * - `drip`: one content event (`DRIP_TEXT`), then `[DONE]`, sent one byte every
+ *   `DRIP_INTERVAL_MS` (about 3 s in all): a server that keeps a per-chunk timer from firing.
  * - anything else: HTTP 404 `model_not_found`, as OpenAI answers an unknown model.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -32,6 +40,13 @@ export const HTML_REPLY = '请看这张图：<img src=x onerror=alert(1)> 以及
 export const ECHO_PREFIX = '收到：';
 /** The message of the `fail-500` error body. */
 export const FAIL_500_MESSAGE = 'The test server failed on purpose.';
+
+/** Bytes of reply text (`huge`, `huge-json`) or of keep-alives (`flood`): 10 MB. */
+export const HUGE_REPLY_BYTES = 10_000_000;
+/** The reply `drip` sends, a byte at a time. */
+export const DRIP_TEXT = '滴';
+/** Pause between two bytes of `drip` (the issue's server waited a second; tests need no more than this). */
+export const DRIP_INTERVAL_MS = 50;
 
 /** The parts of `OK_REPLY` sent as separate events by `ok` (their concatenation is `OK_REPLY`). */
 export const OK_REPLY_PIECES = [
@@ -71,12 +86,19 @@ export interface OpenAiTestServer {
 /** Pause between writes of a streamed reply, so they reach the client as separate reads. */
 const CHUNK_PAUSE_MS = 15;
 
+export interface OpenAiTestServerOptions {
+  /** Where `redirect` sends the client (HTTP 307): another server's URL. */
+  redirectTo?: string;
+}
+
 /** Starts the server on 127.0.0.1 at a free port. */
-export async function startOpenAiServer(): Promise<OpenAiTestServer> {
+export async function startOpenAiServer(
+  options: OpenAiTestServerOptions = {},
+): Promise<OpenAiTestServer> {
   const requests: RecordedRequest[] = [];
   const sockets = new Set<Socket>();
   const server = createServer((request, response) => {
-    handle(request, response, requests).catch((error: unknown) => {
+    handle(request, response, requests, options).catch((error: unknown) => {
       if (!response.headersSent) {
         sendJson(response, 500, { error: { message: String(error), type: 'server_error' } });
       } else {
@@ -152,6 +174,7 @@ async function handle(
   request: IncomingMessage,
   response: ServerResponse,
   requests: RecordedRequest[],
+  options: OpenAiTestServerOptions,
 ): Promise<void> {
   for (const [name, value] of Object.entries(corsHeaders(request))) {
     response.setHeader(name, value);
@@ -199,6 +222,15 @@ async function handle(
   const sse = new SseWriter(response, modelName);
 
   switch (modelName) {
+    case 'redirect':
+      if (options.redirectTo !== undefined) {
+        // 307 keeps the method and the body: a client that follows re-POSTs the conversation.
+        response.writeHead(307, { Location: options.redirectTo });
+        response.end();
+        return;
+      }
+      await streamOk(sse);
+      return;
     case 'ok':
       if (stream !== true) {
         sendJson(response, 200, completion(modelName, OK_REPLY));
@@ -248,6 +280,30 @@ async function handle(
       );
       await sse.done();
       return;
+    case 'huge':
+      await streamHuge(response, sse);
+      return;
+    case 'huge-json':
+      sendJson(response, 200, completion(modelName, 'x'.repeat(HUGE_REPLY_BYTES)));
+      return;
+    case 'flood':
+      await sse.start();
+      await writeRepeated(response, ': keep-alive\n\n', HUGE_REPLY_BYTES);
+      await sse.done();
+      return;
+    case 'drip': {
+      response.writeHead(200, { 'Content-Type': 'text/event-stream; charset=utf-8' });
+      response.flushHeaders();
+      const event = `data: ${JSON.stringify({ choices: [{ delta: { content: DRIP_TEXT } }] })}\n\n`;
+      const bytes = Buffer.from(`${event}data: [DONE]\n\n`, 'utf8');
+      for (const byte of bytes) {
+        await new Promise((resolve) => setTimeout(resolve, DRIP_INTERVAL_MS));
+        if (response.destroyed) return;
+        response.write(Buffer.of(byte));
+      }
+      response.end();
+      return;
+    }
     case 'hang':
       // Never answer; close() destroys the socket.
       return;
@@ -296,6 +352,44 @@ async function streamOk(sse: SseWriter): Promise<void> {
   }
   await sse.chunk({}, 'stop');
   await sse.done();
+}
+
+/** `huge`: `HUGE_REPLY_BYTES` of text in 16 KB events, as fast as the client takes them. */
+async function streamHuge(response: ServerResponse, sse: SseWriter): Promise<void> {
+  await sse.start();
+  const event = sse.event({ content: 'x'.repeat(16_000) });
+  await writeRepeated(response, event, HUGE_REPLY_BYTES, 16_000);
+  await sse.done();
+}
+
+/**
+ * Writes `piece` until `total` bytes (of `unit` each) have gone, waiting whenever the socket's
+ * buffer is full; stops when the client goes away.
+ */
+async function writeRepeated(
+  response: ServerResponse,
+  piece: string,
+  total: number,
+  unit = Buffer.byteLength(piece),
+): Promise<void> {
+  const chunk = Buffer.from(piece, 'utf8');
+  for (let sent = 0; sent < total; sent += unit) {
+    if (response.destroyed) return;
+    if (!response.write(chunk)) await drained(response);
+  }
+}
+
+/** Resolves when the socket can take more, or the client has gone. */
+function drained(response: ServerResponse): Promise<void> {
+  return new Promise((resolve) => {
+    const settle = () => {
+      response.off('drain', settle);
+      response.off('close', settle);
+      resolve();
+    };
+    response.on('drain', settle);
+    response.on('close', settle);
+  });
 }
 
 function lastUserMessage(messages: unknown): string {

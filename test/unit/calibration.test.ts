@@ -2,8 +2,11 @@ import { describe, expect, it } from 'vitest';
 import { routeScores, type Calibration, type IntentScore } from '../../src/engine/classification';
 import {
   applyCalibration,
+  calibrationDataProblem,
   fitCalibration,
+  fitProblem,
   fitTemperature,
+  MIN_CALIBRATION_ROWS,
   negativeLogLikelihood,
   rescore,
   type CalibrationSample,
@@ -174,6 +177,78 @@ describe('thresholds', () => {
         .map((row) => applyCalibration(row.scores, fallback, fit.calibration).decision.route)
         .filter((r) => r === 'out_of_scope'),
     ).toHaveLength(1);
+  });
+});
+
+describe('splits that cannot support a fit', () => {
+  const ids = (counts: Record<string, number>) =>
+    Object.entries(counts).flatMap(([id, count]) => Array.from({ length: count }, () => id));
+
+  it('needs 20 in-scope rows over 2 intents, and says what to add', () => {
+    expect(MIN_CALIBRATION_ROWS).toEqual({ inScope: 20, intents: 2 });
+    expect(calibrationDataProblem(ids({ refund: 1 }), card)).toBe(
+      '1 row (1 in scope over 1 intent, 0 out of scope) is too few to calibrate on. Fix: give at ' +
+        "least 20 rows labelled with the model's intents, over at least 2 intents (1 in-scope row " +
+        'so far, 1 intent so far), plus rows labelled "其他" for the out-of-scope threshold',
+    );
+    expect(calibrationDataProblem(ids({ other: 30 }), card)).toMatch(
+      /^30 rows \(0 in scope over 0 intents, 30 out of scope\): only out-of-scope rows, /,
+    );
+    expect(calibrationDataProblem(ids({ order: 25, other: 5 }), card)).toMatch(
+      /\(enough in-scope rows, 1 intent so far\)/,
+    );
+    expect(calibrationDataProblem(ids({ order: 10, refund: 9, other: 40 }), card)).toMatch(
+      /^59 rows \(19 in scope over 2 intents, 40 out of scope\) are too few/,
+    );
+    expect(calibrationDataProblem(ids({ order: 10, refund: 10 }), card)).toBeNull();
+  });
+
+  it('refuses a temperature on its search bound: one right row sharpens without end', () => {
+    const fit = fitCalibration([{ expected: 'order', scores: scores('order', 0.8) }], card);
+    // What the CLI wrote before: the lowest temperature, every threshold at 1.0.
+    expect(fit.report.temperature).toBeCloseTo(0.05, 6);
+    expect(fit.calibration.defaultThresholds).toEqual({ outOfScope: 1, escalate: 1 });
+    expect(fitProblem(fit, card)).toMatch(
+      /^the temperature ran to the bound of its search \(0\.050, searched 0\.05–20\): on this row a sharper distribution always fits better .* Fix: calibrate on a larger validation split .*"其他"$/,
+    );
+    // Rows mostly answered wrong flatten it to the other bound.
+    const wrong = Array.from({ length: 30 }, () => ({
+      expected: 'refund',
+      scores: scores('order', 0.9),
+    }));
+    expect(fitProblem(fitCalibration(wrong, card), card)).toMatch(
+      /^the temperature ran to the bound of its search \(20\.000, .* a flatter distribution/,
+    );
+  });
+
+  it('refuses thresholds at 1.0: every turn out of scope', () => {
+    // The model sends its in-scope rows to the fallback and takes the out-of-scope ones for an
+    // intent: only routing everything out of scope gets those right.
+    const rows = [
+      ...Array.from({ length: 20 }, () => ({ expected: 'order', scores: scores('other', 0.7) })),
+      ...Array.from({ length: 5 }, (_, i) => ({
+        expected: 'other',
+        scores: scores('refund', 0.6 + i * 0.05),
+      })),
+    ];
+    const fixed = { minTemperature: 1, maxTemperature: 1 };
+    const fit = fitCalibration(rows, card, fixed);
+    expect(fit.calibration.defaultThresholds.outOfScope).toBe(1);
+    expect(fitProblem(fit, card, fixed)).toMatch(
+      /^the default out-of-scope threshold landed on 1\.000: every turn of an intent without its own would be routed out of scope\. Fix: /,
+    );
+  });
+
+  it('accepts a fit inside its bounds', () => {
+    const fit = fitCalibration(overconfidentSamples(2000, 2.5, 11), card);
+    expect(fitProblem(fit, card)).toBeNull();
+    // A fixed temperature is the caller's choice, not a bound the data ran into.
+    const rows = Array.from({ length: 100 }, (_, i) => ({
+      expected: 'order',
+      scores: scores('order', 0.5 + i * 0.004),
+    }));
+    const fixed = { minTemperature: 1, maxTemperature: 1 };
+    expect(fitProblem(fitCalibration(rows, card, fixed), card, fixed)).toBeNull();
   });
 });
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { Catalog } from '../../src/catalog/types';
+import type { Catalog, ToolSpec } from '../../src/catalog/types';
 import {
   checkLabels,
   datasetReport,
@@ -9,6 +9,8 @@ import {
   resolveToolCalls,
   seededRandom,
   stratifiedSplit,
+  toolCallIssues,
+  type ToolBindings,
 } from '../../src/dataset/dataset';
 import { DataValidationError } from '../../src/shared/errors';
 
@@ -251,11 +253,50 @@ describe('tool calls in JSON Lines rows', () => {
       row('查询订单', { name: 'lookup_order', arguments: '{"order_id": "2024113012345"}' }),
     ].join('\n');
     expect(issuesOf(() => resolveToolCalls(parseDataset(calls, 'v.jsonl'), catalog))).toEqual([
-      'v.jsonl:1: tool call "track_shipment" is not "lookup_order", the tool of intent "查询订单"',
+      'v.jsonl:1: tool call "track_shipment" names no declared tool (declared: lookup_order)',
       'v.jsonl:2: lookup_order arguments: "order_id" does not match the pattern ^[0-9]{13}$',
       'v.jsonl:3: lookup_order arguments: "id" is not a parameter of this tool',
       'v.jsonl:4: intent "支付问题" calls no tool, but the row has a tool call',
     ]);
+  });
+
+  it('lists the rows whose call the catalog or model card rejects, labels or ids, giving no calls', () => {
+    const shipping: Pick<ToolSpec, 'name' | 'parameters'> = {
+      name: 'track_shipment',
+      parameters: {
+        type: 'object',
+        properties: { tracking_no: { type: 'string', minLength: 8 } },
+        additionalProperties: false,
+      },
+    };
+    // A model card's shape: intents with ids and tools, the tools' schemas.
+    const card: ToolBindings = {
+      intents: [...catalog.intents, { id: 'shipping', label: '物流查询', tool: 'track_shipment' }],
+      tools: [...(catalog.tools ?? []), shipping],
+    };
+    const row = (label: string, call?: unknown) =>
+      JSON.stringify({ text: '订单 2024113012345', label, tool_call: call });
+    const source = [
+      row('查询订单', { name: 'lookup_order', arguments: { order_id: '2024113012345' } }),
+      row('查询订单', { name: 'drop_tables', arguments: {} }),
+      row('order_status', { name: 'lookup_order', arguments: { order_id: '42' } }),
+      row('shipping', { name: 'track_shipment', arguments: { tracking_no: 'SF1' } }),
+      row('物流查询', { name: 'lookup_order', arguments: {} }),
+      row('payment', { name: 'track_shipment', arguments: {} }),
+      row('查询订单'),
+      row('shipping', { name: 'track_shipment', arguments: {} }),
+      row('订机票', { name: 'book_flight', arguments: {} }),
+    ].join('\n');
+    const examples = parseDataset(source, 'e.jsonl');
+    expect(toolCallIssues(examples, card).map((i) => `${i.file}:${i.line}: ${i.reason}`)).toEqual([
+      'e.jsonl:2: tool call "drop_tables" names no declared tool (declared: lookup_order, track_shipment)',
+      'e.jsonl:3: lookup_order arguments: "order_id" does not match the pattern ^[0-9]{13}$',
+      'e.jsonl:4: track_shipment arguments: "tracking_no" must be at least 8 characters long',
+      'e.jsonl:5: tool call "lookup_order" is not "track_shipment", the tool of intent "物流查询"',
+      'e.jsonl:6: intent "payment" calls no tool, but the row has a tool call',
+    ]);
+    // Rows without a call get none: a row without one is not a tool-call row.
+    expect(examples[6]?.toolCall).toBeUndefined();
   });
 
   it('reads reply-step rows and names the incomplete ones', () => {

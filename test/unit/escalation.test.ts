@@ -2,6 +2,9 @@ import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { AbortError, EscalationError } from '../../src/shared/errors';
 import {
+  BODY_BYTES_PER_REPLY_BYTE,
+  DEFAULT_MAX_HISTORY_BYTES,
+  DEFAULT_MAX_REPLY_BYTES,
   describeEscalationConfig,
   escalate,
   escalationConfigProblems,
@@ -12,6 +15,7 @@ import {
   type EscalationRequest,
 } from '../../src/escalation';
 import {
+  DRIP_INTERVAL_MS,
   ECHO_PREFIX,
   FAIL_500_MESSAGE,
   HTML_REPLY,
@@ -241,7 +245,7 @@ describe('escalate to a chat-completions endpoint', () => {
     await expectDisconnected(lastCompletion());
   });
 
-  it('times out with escalation-timeout when a started stream stalls, and aborts the request', async () => {
+  it('times out with escalation-timeout when a started stream stalls, keeping what came, and aborts the request', async () => {
     const deltas: string[] = [];
     const error = await rejection(
       escalate(endpoint('stall', { timeoutMs: SHORT_TIMEOUT_MS }), REQUEST, {
@@ -249,7 +253,7 @@ describe('escalate to a chat-completions endpoint', () => {
       }),
     );
     expect(error).toHaveProperty('code', 'escalation-timeout');
-    expect(error.message).toContain(`stopped sending its reply for ${SHORT_TIMEOUT_MS} ms`);
+    expect(error.message).toContain(`did not finish its reply within ${SHORT_TIMEOUT_MS} ms`);
     expect(deltas).toEqual([OK_REPLY_PIECES[0]]);
     await expectDisconnected(lastCompletion());
   });
@@ -300,6 +304,153 @@ describe('escalate to a chat-completions endpoint', () => {
   });
 });
 
+describe('what leaves the device, and what comes back, is bounded', () => {
+  const bytes = (text: string) => Buffer.byteLength(text, 'utf8');
+
+  it('refuses a redirect with escalation-network: the other server gets no request', async () => {
+    const elsewhere = await startOpenAiServer();
+    const redirecting = await startOpenAiServer({ redirectTo: elsewhere.url });
+    try {
+      const deltas: string[] = [];
+      const error = await rejection(
+        escalate(endpoint('redirect', { url: redirecting.url, apiKey: API_KEY }), REQUEST, {
+          onDelta: (soFar) => deltas.push(soFar),
+        }),
+      );
+      expect(error).toBeInstanceOf(EscalationError);
+      expect(error).toHaveProperty('code', 'escalation-network');
+      expect(error.message).toContain(`answered with a redirect to ${elsewhere.origin} (HTTP 307)`);
+      expect(error.message).not.toContain(API_KEY);
+      expect(redirecting.completions()).toHaveLength(1);
+      expect(elsewhere.requests).toEqual([]);
+      // Nothing the other server might have said is shown as the endpoint's reply.
+      expect(deltas).toEqual([]);
+    } finally {
+      await redirecting.close();
+      await elsewhere.close();
+    }
+  });
+
+  it('stops a 10 MB reply at maxReplyBytes: onDelta sees what fits, escalation-bad-stream, the request aborted', async () => {
+    const deltas: string[] = [];
+    const error = await rejection(
+      escalate(endpoint('huge', { maxReplyBytes: 4096 }), REQUEST, {
+        onDelta: (soFar) => deltas.push(soFar),
+      }),
+    );
+    expect(error).toBeInstanceOf(EscalationError);
+    expect(error).toHaveProperty('code', 'escalation-bad-stream');
+    expect(error.message).toContain('sent a reply longer than 4096 bytes (maxReplyBytes)');
+    expect(deltas.at(-1)).toBe('x'.repeat(4096));
+    expect(Math.max(...deltas.map(bytes))).toBe(4096);
+    await expectDisconnected(lastCompletion());
+  });
+
+  it("keeps DEFAULT_MAX_REPLY_BYTES by default, on the agents' path (streamChatCompletion) too", async () => {
+    const deltas: string[] = [];
+    const error = await rejection(
+      streamChatCompletion(endpoint('huge'), REQUEST, { onDelta: (soFar) => deltas.push(soFar) }),
+    );
+    expect(error).toHaveProperty('code', 'escalation-bad-stream');
+    expect(deltas.at(-1)).toHaveLength(DEFAULT_MAX_REPLY_BYTES);
+    await expectDisconnected(lastCompletion());
+  });
+
+  it('cuts a reply at the cap between characters, never inside one', async () => {
+    // OK_REPLY opens with 您好， (9 bytes), then 我 (3 more): a 10-byte cap keeps 您好，.
+    const deltas: string[] = [];
+    const error = await rejection(
+      escalate(endpoint('ok', { maxReplyBytes: 10 }), REQUEST, {
+        onDelta: (soFar) => deltas.push(soFar),
+      }),
+    );
+    expect(error).toHaveProperty('code', 'escalation-bad-stream');
+    expect(deltas.at(-1)).toBe('您好，');
+  });
+
+  it('refuses a 10 MB JSON completion once the body passes its cap', async () => {
+    const deltas: string[] = [];
+    const error = await rejection(
+      escalate(endpoint('huge-json', { maxReplyBytes: 4096 }), REQUEST, {
+        onDelta: (soFar) => deltas.push(soFar),
+      }),
+    );
+    expect(error).toHaveProperty('code', 'escalation-bad-stream');
+    expect(error.message).toContain(`sent more than ${4096 * BODY_BYTES_PER_REPLY_BYTE} bytes`);
+    expect(deltas).toEqual([]);
+  });
+
+  it('refuses 10 MB of keep-alives once the body passes its cap, not after reading them all', async () => {
+    const error = await rejection(run(endpoint('flood', { maxReplyBytes: 4096 })));
+    expect(error).toHaveProperty('code', 'escalation-bad-stream');
+    expect(error.message).toContain(`sent more than ${4096 * BODY_BYTES_PER_REPLY_BYTE} bytes`);
+    await expectDisconnected(lastCompletion());
+  });
+
+  it('ends a dripping reply at timeoutMs: the deadline bounds the whole call, not each gap', async () => {
+    const timeoutMs = 10 * DRIP_INTERVAL_MS;
+    const started = performance.now();
+    const error = await rejection(run(endpoint('drip', { timeoutMs })));
+    const elapsed = performance.now() - started;
+    expect(error).toHaveProperty('code', 'escalation-timeout');
+    expect(error.message).toContain(`did not finish its reply within ${timeoutMs} ms`);
+    // The drip takes about 3 s; each of its bytes arrives well within timeoutMs of the last.
+    expect(elapsed).toBeLessThan(4 * timeoutMs);
+    await expectDisconnected(lastCompletion());
+  });
+
+  it('sends the latest turns that fit in maxHistoryBytes beside the message, oldest left out first', async () => {
+    const turn = (n: number): EscalationRequest['history'] => [
+      { role: 'user', content: `问题${n} ${'a'.repeat(100)}` },
+      { role: 'assistant', content: `回答${n} ${'b'.repeat(100)}` },
+    ];
+    const history = [1, 2, 3, 4].flatMap(turn);
+    const size = bytes(history[0]?.content ?? '');
+    const request = { ...REQUEST, history };
+    const sentMessages = async (maxHistoryBytes: number) => {
+      await escalate(endpoint('echo', { maxHistoryBytes }), request);
+      return (lastCompletion().body as { messages: unknown[] }).messages;
+    };
+    const message = { role: 'user', content: REQUEST.message };
+    // Room for three: 回答3 would open the conversation without its question, so it is left out too.
+    expect(await sentMessages(bytes(REQUEST.message) + 3 * size)).toEqual([...turn(4), message]);
+    expect(await sentMessages(bytes(REQUEST.message) + 4 * size)).toEqual([
+      ...turn(3),
+      ...turn(4),
+      message,
+    ]);
+    // Exactly the message: no history.
+    expect(await sentMessages(bytes(REQUEST.message))).toEqual([message]);
+  });
+
+  it('leaves a 10 MB reply saved earlier out of the next request (default cap)', async () => {
+    const history: EscalationRequest['history'] = [
+      { role: 'user', content: '讲个长故事' },
+      { role: 'assistant', content: 'x'.repeat(10_000_000) },
+      { role: 'user', content: '帮我查一下订单' },
+      { role: 'assistant', content: '请提供 13 位订单号。' },
+    ];
+    await escalate(endpoint('echo'), { ...REQUEST, history });
+    const sent = lastCompletion().body as { messages: unknown[] };
+    expect(bytes(JSON.stringify(sent))).toBeLessThan(DEFAULT_MAX_HISTORY_BYTES);
+    expect(sent.messages).toEqual([
+      ...history.slice(2),
+      { role: 'user', content: REQUEST.message },
+    ]);
+  });
+
+  it('refuses a message longer than maxHistoryBytes on its own with escalation-unavailable, sending nothing', async () => {
+    const before = server.requests.length;
+    const error = await rejection(run(endpoint('ok', { maxHistoryBytes: 10 })));
+    expect(error).toBeInstanceOf(EscalationError);
+    expect(error).toHaveProperty('code', 'escalation-unavailable');
+    expect(error.message).toContain(
+      `This message is ${bytes(REQUEST.message)} bytes long, more than the 10 bytes`,
+    );
+    expect(server.requests).toHaveLength(before);
+  });
+});
+
 describe('escalate without a usable handler', () => {
   it('rejects a null config with escalation-unavailable and says the message went nowhere', async () => {
     const before = server.requests.length;
@@ -343,6 +494,22 @@ describe('escalate without a usable handler', () => {
     expect(escalationConfigProblems({ ...endpoint('ok'), timeoutMs: 2 ** 40 })).toEqual([
       '"timeoutMs" must be a positive number of milliseconds up to 2147483647',
     ]);
+    expect(
+      escalationConfigProblems({ ...endpoint('ok'), maxReplyBytes: 0, maxHistoryBytes: '32k' }),
+    ).toEqual([
+      '"maxReplyBytes" must be a positive whole number of bytes',
+      '"maxHistoryBytes" must be a positive whole number of bytes',
+    ]);
+  });
+
+  it("refuses invalid limits on the agents' path too (streamChatCompletion), sending nothing", async () => {
+    const before = server.requests.length;
+    const error = await rejection(
+      streamChatCompletion(endpoint('ok', { maxReplyBytes: -1 }), REQUEST),
+    );
+    expect(error).toHaveProperty('code', 'escalation-unavailable');
+    expect(error.message).toContain('"maxReplyBytes" must be a positive whole number of bytes');
+    expect(server.requests).toHaveLength(before);
   });
 });
 

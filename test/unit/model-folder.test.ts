@@ -74,6 +74,53 @@ describe('parseModelCard', () => {
     );
   });
 
+  it('reads canaries and names what is wrong with malformed ones', () => {
+    const canaries = {
+      labels: ['查询订单', '其他'],
+      messages: [{ text: '看看订单', ids: [151644, 872, 198, 101997, 151645] }],
+      references: {
+        int8: { computedBy: 'onnxruntime-node', tolerance: 2e-3, probabilities: [[0.75, 0.25]] },
+      },
+    };
+    expect(parseModelCard(card({ canaries }), 'm').canaries).toEqual(canaries);
+    expect(parseModelCard(card(), 'm').canaries).toBeUndefined();
+    const message = problemOf(
+      card({
+        canaries: {
+          labels: ['查询订单'],
+          messages: [{ text: '', ids: [1.5] }],
+          references: {
+            int8: { tolerance: 0, probabilities: [[0.5, 0.4]] },
+            q4: 'nope',
+          },
+        },
+      }),
+    );
+    expect(message).toContain('"canaries".labels must list at least two strings');
+    expect(message).toContain('"canaries".messages[0] must be {text: a non-empty string, ids');
+    expect(message).toContain('"canaries".references.int8.computedBy must say what computed it');
+    expect(message).toContain('"canaries".references.int8.tolerance must be a number between 0');
+    expect(message).toContain(
+      '"canaries".references.int8.probabilities must give, for each message, a probability per label summing to 1',
+    );
+    expect(message).toContain('"canaries".references.q4 must be {computedBy, tolerance');
+    expect(problemOf(card({ canaries: { ...canaries, references: {} } }))).toContain(
+      '"canaries".references must map at least one dtype to its reference',
+    );
+  });
+
+  it('gives the committed demo canaries over its labels, with a reference per shipped dtype', () => {
+    const path = join(PUBLIC_MODELS, DEMO_MODEL_ID, 'fenliu.json');
+    const demo = parseModelCard(readFileSync(path, 'utf8'), DEMO_MODEL_ID);
+    expect(demo.canaries?.labels).toEqual(demo.labels);
+    expect(demo.canaries?.messages).toHaveLength(6);
+    expect(Object.keys(demo.canaries?.references ?? {})).toEqual(demo.dtypes);
+    for (const reference of Object.values(demo.canaries?.references ?? {})) {
+      expect(reference.computedBy).toMatch(/^onnxruntime-node .*scripts\/record-canaries\.ts$/);
+      expect(reference.tolerance).toBe(2e-3);
+    }
+  });
+
   it("accepts the committed demo card, whose tools are the catalog's", () => {
     const path = join(PUBLIC_MODELS, DEMO_MODEL_ID, 'fenliu.json');
     const demo = parseModelCard(readFileSync(path, 'utf8'), DEMO_MODEL_ID);

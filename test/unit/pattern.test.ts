@@ -4,6 +4,7 @@ import {
   canStillMatch,
   compilePattern,
   matches,
+  MAX_STRING_LENGTH,
   PatternSyntaxError,
 } from '../../src/catalog/pattern';
 
@@ -143,6 +144,43 @@ describe('fits: completions within length limits', () => {
     expect(fixed.fits(fixed.start, 0, 4)).toBe(false);
     expect(fixed.fits(fixed.start, 0, 3)).toBe(true);
     expect(fixed.fits(fixed.run('12'), 2, 0, 2)).toBe(false);
+  });
+});
+
+describe('fits: length bounds past MAX_STRING_LENGTH (issue 18)', () => {
+  // NOTE: a maxLength of 1e9 used to build a 1e9-entry table per state and loop 1e9 times.
+  const open = compilePattern('[^<>]+');
+  const longest = 'a'.repeat(MAX_STRING_LENGTH);
+
+  it('counts a larger maxLength as MAX_STRING_LENGTH', () => {
+    expect(open.fits(open.start, 0, 0, 1e9)).toBe(true);
+    expect(open.fits(open.start, 0, 1, Number.MAX_SAFE_INTEGER)).toBe(true);
+    expect(open.fits(open.run(longest), MAX_STRING_LENGTH, 0, 1e9)).toBe(true);
+    // One more character would make the value longer than fenliu handles.
+    expect(open.canStepInRange(open.run(longest), 0x61, 0x61, MAX_STRING_LENGTH, 0, 1e9)).toBe(
+      false,
+    );
+    const orderId = compilePattern('^[0-9]{13}$');
+    expect(orderId.fits(orderId.run('2024'), 4, 0, 1e9)).toBe(true);
+  });
+
+  it('fits nothing for a larger minLength', () => {
+    expect(open.fits(open.start, 0, MAX_STRING_LENGTH + 1)).toBe(false);
+    expect(open.fits(open.start, 0, 1e9, 2e9)).toBe(false);
+  });
+
+  it('decides lengths past the bound from the shape of the pattern, not by walking to them', () => {
+    const triple = compilePattern('(a{400}){3}'); // exactly 1200 characters
+    expect(triple.fits(triple.start, 0, 900)).toBe(true);
+    expect(triple.fits(triple.start, 0, 0, MAX_STRING_LENGTH)).toBe(false);
+    const pair = compilePattern('(a{400}){2}'); // exactly 800
+    expect(pair.fits(pair.start, 0, 801)).toBe(false);
+    expect(pair.fits(pair.start, 0, 800, MAX_STRING_LENGTH)).toBe(true);
+    expect(pair.fits(pair.run('a'.repeat(10)), 10, 800, 800)).toBe(true);
+    const cycle = compilePattern('(a{300})+'); // 300, 600, 900, 1200, …
+    expect(cycle.fits(cycle.start, 0, 950)).toBe(true);
+    expect(cycle.fits(cycle.start, 0, 601, 899)).toBe(false);
+    expect(cycle.fits(cycle.start, 0, 601, 900)).toBe(true);
   });
 });
 

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { extractSlotValue } from '../../src/router/slot-values';
+import { CompiledPattern, MAX_STRING_LENGTH } from '../../src/catalog/pattern';
+import type { StringSchema } from '../../src/catalog/types';
+import { extractSlotValue, PATTERN_SEARCH_STEPS } from '../../src/router/slot-values';
 import { demoTool } from '../support/demo-tools';
 
 describe('extractSlotValue', () => {
@@ -67,5 +69,74 @@ describe('extractSlotValue', () => {
     ['nothing', undefined],
   ])('boolean: %s', (text, expected) => {
     expect(extractSlotValue({ type: 'boolean' }, text)).toBe(expected);
+  });
+});
+
+describe('extractSlotValue: a long follow-up against an open pattern (issue 18)', () => {
+  /** Far above any linear search of the messages below, far below a quadratic one (~1.8e9). */
+  const STEP_CEILING = 5_000_000;
+
+  /**
+   * `extractSlotValue` with every pattern step counted (the engine's unit of work); throws past
+   * STEP_CEILING, so a search that has gone quadratic fails at once instead of freezing the run.
+   */
+  function extractCountingSteps(
+    schema: StringSchema,
+    text: string,
+  ): { value: unknown; steps: number } {
+    const step = Object.getOwnPropertyDescriptor(CompiledPattern.prototype, 'step')
+      ?.value as CompiledPattern['step'];
+    let steps = 0;
+    CompiledPattern.prototype.step = function (this: CompiledPattern, state, codePoint) {
+      steps++;
+      if (steps > STEP_CEILING) throw new Error(`more than ${STEP_CEILING} pattern steps`);
+      return step.call(this, state, codePoint);
+    };
+    try {
+      return { value: extractSlotValue(schema, text), steps };
+    } finally {
+      CompiledPattern.prototype.step = step;
+    }
+  }
+
+  const note: StringSchema = { type: 'string', pattern: '[^<>]+', maxLength: 60 };
+  const length = 60_000;
+
+  it('reads no span longer than maxLength', () => {
+    // Every span matches: the first start, cut at 60 characters, is the answer.
+    expect(extractCountingSteps(note, '路'.repeat(length))).toEqual({
+      value: '路'.repeat(60),
+      steps: 60,
+    });
+  });
+
+  it('skips starts inside a run of letters and digits', () => {
+    // Any span would split the run; only its first character can start one, and only for 60.
+    expect(extractCountingSteps(note, 'a'.repeat(length))).toEqual({ value: undefined, steps: 60 });
+  });
+
+  it('stays linear when the answer comes at the end', () => {
+    const address = '上海市浦东新区世纪大道 100 号';
+    const { value, steps } = extractCountingSteps(note, `${'<'.repeat(length)}${address}`);
+    expect(value).toBe(address);
+    // One step to see that no span starts at each "<", then the address once.
+    expect(steps).toBe(length + address.length);
+  });
+
+  it('stops at MAX_STRING_LENGTH without a maxLength', () => {
+    const open: StringSchema = { type: 'string', pattern: '[^<>]+' };
+    expect(extractCountingSteps(open, '路'.repeat(length))).toEqual({
+      value: '路'.repeat(MAX_STRING_LENGTH),
+      steps: MAX_STRING_LENGTH,
+    });
+  });
+
+  it('gives up after PATTERN_SEARCH_STEPS when no span can match', () => {
+    // No "!" anywhere: every start is read for maxLength characters in vain (3.6 million steps).
+    const exclaimed: StringSchema = { type: 'string', pattern: '[^<>]+!', maxLength: 60 };
+    expect(extractCountingSteps(exclaimed, '路'.repeat(length))).toEqual({
+      value: undefined,
+      steps: PATTERN_SEARCH_STEPS,
+    });
   });
 });

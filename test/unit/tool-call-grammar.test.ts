@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ToolCallGrammar, type ToolCallState } from '../../src/decoding/tool-call-grammar';
 import { renderToolCall, TOOL_CALL_OPEN } from '../../src/catalog/chat-template';
+import { MAX_STRING_LENGTH } from '../../src/catalog/pattern';
 import type { ToolArguments, ToolSpec, ValueSchema } from '../../src/catalog/types';
 import { demoTool, demoTools } from '../support/demo-tools';
 
@@ -121,6 +122,18 @@ describe('ToolCallGrammar: rejects what breaks the schema or the spelling', () =
     const newline = oneParameter({ type: 'string', pattern: 'a\\nb' });
     const state = newline.advance(newline.start(), `${newline.header}"x": "a\\nb"`);
     expect(state && newline.argumentsOf(state)).toEqual({ x: 'a\nb' });
+  });
+
+  it('decodes under a huge maxLength without building a table that long (issue 18)', () => {
+    // NOTE: built in code, so no catalog check stopped the 1e9; values still end at the cap.
+    const open = oneParameter({ type: 'string', pattern: '[^<>]+', maxLength: 1e9 });
+    const longest = open.advance(
+      open.start(),
+      `${open.header}"x": "${'a'.repeat(MAX_STRING_LENGTH)}`,
+    );
+    expect(open.advance(longest, 'a')).toBeNull();
+    const closed = open.advance(longest, '"');
+    expect(closed && open.argumentsOf(closed)).toEqual({ x: 'a'.repeat(MAX_STRING_LENGTH) });
   });
 
   it('stops free text at maxLength', () => {

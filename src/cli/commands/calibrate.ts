@@ -1,12 +1,18 @@
 import { writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { applyCalibration, fitCalibration, type FitReport } from '../../evaluation/calibration-fit';
+import {
+  applyCalibration,
+  calibrationDataProblem,
+  fitCalibration,
+  fitProblem,
+  type FitReport,
+} from '../../evaluation/calibration-fit';
 import type { Calibration, Classification } from '../../engine/classification';
-import { expectedIntents } from '../../evaluation/evaluate';
 import { computeMetrics, type Metrics } from '../../evaluation/metrics';
 import type { ModelCard } from '../../engine/model-folder';
+import { FenliuError } from '../../shared/errors';
 import type { CommandContext } from '../context';
-import { loadClassifier, openModelFolder, readDataFile } from '../model';
+import { checkRows, loadClassifier, openModelFolder, readDataFile } from '../model';
 import {
   CliError,
   fractionFlag,
@@ -17,6 +23,7 @@ import {
 } from '../options';
 import { ProgressBar } from '../progress';
 import { fixed, formatTable, percent } from '../table';
+import { visible } from '../terminal';
 
 /** `fenliu calibrate`: fits temperature and thresholds on a validation split. */
 export async function calibrateCommand(args: string[], context: CommandContext): Promise<number> {
@@ -44,7 +51,10 @@ export async function calibrateCommand(args: string[], context: CommandContext):
   const batchSize = integerFlag(values['batch-size'], 'batch-size', 8);
   const examples = readDataFile(dataFile, context.cwd);
   const { folder, card } = await openModelFolder(values.model, context.cwd);
-  const expected = expectedIntents(examples, card.intents);
+  const expected = checkRows(examples, card);
+  // A split that cannot support a fit is refused before the model runs.
+  const tooFew = calibrationDataProblem(expected, card);
+  if (tooFew !== null) throw new FenliuError('dataset-invalid', `${dataFile}: ${tooFew}`);
 
   // The fit needs the raw model: temperature 1 and no thresholds.
   const classifier = await loadClassifier(folder, {
@@ -76,11 +86,14 @@ export async function calibrateCommand(args: string[], context: CommandContext):
     expected: expected[i] ?? '',
     scores: classification.scores,
   }));
-  const { calibration, report } = fitCalibration(samples, card, {
-    targetPrecision,
-    priorRows,
-    dataFile,
-  });
+  const fit = fitCalibration(samples, card, { targetPrecision, priorRows, dataFile });
+  // NOTE: a fit on a boundary (temperature at its search bound, a threshold at 1.0) would route
+  // every turn one way; refused here, before anything is printed or written.
+  const degenerate = fitProblem(fit, card);
+  if (degenerate !== null) {
+    throw new FenliuError('dataset-invalid', `${dataFile}: nothing written: ${degenerate}`);
+  }
+  const { calibration, report } = fit;
   const fallback = card.intents.find((intent) => intent.id === card.fallbackIntent);
   if (!fallback) throw new Error('model card without its fallback intent');
   const before = computeMetrics(
@@ -156,7 +169,7 @@ function summary(
   const routes = (m: Metrics) =>
     `intent ${m.routes.intent}, out_of_scope ${m.routes.out_of_scope}, escalate ${m.routes.escalate}`;
   return [
-    `calibrated ${modelId} on ${dataFile}: ${report.rows} rows, ${report.outOfScopeRows} out of scope`,
+    `calibrated ${visible(modelId)} on ${visible(dataFile)}: ${report.rows} rows, ${report.outOfScopeRows} out of scope`,
     `temperature ${report.temperature.toFixed(3)} · NLL ${fixed(report.nll.before)} → ${fixed(report.nll.after)} · ECE ${fixed(report.ece.before)} → ${fixed(report.ece.after)}`,
     `out-of-scope rule: ${report.outOfScopeRule === 'max-routed-correct' ? 'most rows routed correctly' : 'keep 99% of right answers in scope (no out-of-scope rows)'}; ` +
       `escalation: accepted precision ≥ ${report.targetPrecision} (${report.targetReached ? 'reached' : 'not reached'}); prior ${report.priorRows} rows`,

@@ -2,6 +2,7 @@ import type { Classification } from '../../engine/classification';
 import { loadClassifier, openModelFolder, readCalibrationFlag } from '../model';
 import { parseFlags, UsageError } from '../options';
 import { fixed, formatTable } from '../table';
+import { visible } from '../terminal';
 import type { CommandContext } from '../context';
 
 /** `fenliu classify "text" …`: one block (or JSON object) per message. */
@@ -51,9 +52,9 @@ export async function classifyCommand(args: string[], context: CommandContext): 
 
 function describe(text: string, result: Classification): string {
   const lines = [
-    `message     ${text}`,
-    `intent      ${result.label} (${result.intentId})`,
-    `route       ${result.route}${result.reason === null ? '' : ` — ${result.reason}`}`,
+    `message     ${visible(text)}`,
+    `intent      ${visible(result.label)} (${visible(result.intentId)})`,
+    `route       ${result.route}${result.reason === null ? '' : ` — ${visible(result.reason)}`}`,
     `confidence  ${fixed(result.confidence)}`,
     `margin      ${fixed(result.margin)}`,
     `latency     ${result.latencyMs.toFixed(1)} ms`,

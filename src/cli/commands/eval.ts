@@ -1,11 +1,12 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { confusionMatrixSvg, reliabilityDiagramSvg } from '../../evaluation/charts';
-import { evaluate, expectedIntents, type Evaluation } from '../../evaluation/evaluate';
+import { evaluate, type Evaluation } from '../../evaluation/evaluate';
 import { sameToolCall, type ToolCallMetrics } from '../../evaluation/metrics';
 import type { ModelCard } from '../../engine/model-folder';
 import type { CommandContext } from '../context';
 import {
+  checkRows,
   loadClassifier,
   openModelFolder,
   readCalibrationFlag,
@@ -15,6 +16,7 @@ import {
 import { CliError, integerFlag, parseFlags, requiredFlag } from '../options';
 import { ProgressBar } from '../progress';
 import { fixed, formatTable, percent } from '../table';
+import { visible } from '../terminal';
 
 /** `fenliu eval`: scores a model on a labelled file; prints a table, writes JSON and two SVGs. */
 export async function evalCommand(args: string[], context: CommandContext): Promise<number> {
@@ -37,8 +39,9 @@ export async function evalCommand(args: string[], context: CommandContext): Prom
   const flagged = readCalibrationFlag(values.calibration, context.cwd);
   const examples = readDataFile(dataFile, context.cwd);
   const { folder, card } = await openModelFolder(values.model, context.cwd);
-  // Labels are checked against the card before the model loads: a typo fails in milliseconds.
-  expectedIntents(examples, card.intents);
+  // Labels and tool calls are checked against the card before the model loads: a typo fails in
+  // milliseconds, and a call the model cannot make is reported, not scored.
+  checkRows(examples, card);
   const calibration = flagged === undefined ? readCalibrationIfPresent(folder) : flagged;
 
   const classifier = await loadClassifier(folder, {
@@ -166,9 +169,9 @@ function summary(
   return [
     table,
     '',
-    `model ${model.id} (${model.dtype}, cpu, ${model.calibrated ? 'calibrated' : 'uncalibrated'}) · ${metrics.total} rows`,
+    `model ${visible(model.id)} (${model.dtype}, cpu, ${model.calibrated ? 'calibrated' : 'uncalibrated'}) · ${metrics.total} rows`,
     `accuracy ${percent(metrics.accuracy)} (${metrics.correct}/${metrics.total}) · top-1 ${percent(metrics.topAccuracy)} · macro-F1 ${fixed(metrics.macroF1)}`,
-    `out of scope (${fallback?.label ?? card.fallbackIntent}): precision ${fixed(oos.precision)} recall ${fixed(oos.recall)} (${oos.truePositives} of ${oos.support} rows, ${oos.predicted} routed out)`,
+    `out of scope (${visible(fallback?.label ?? card.fallbackIntent)}): precision ${fixed(oos.precision)} recall ${fixed(oos.recall)} (${oos.truePositives} of ${oos.support} rows, ${oos.predicted} routed out)`,
     `routes: intent ${metrics.routes.intent}, out_of_scope ${metrics.routes.out_of_scope}, escalate ${metrics.routes.escalate} · accepted precision ${percent(metrics.accepted.precision)}`,
     `ECE ${fixed(metrics.calibration.ece)}` +
       (model.calibrated ? ` (uncalibrated ${fixed(uncalibrated.ece)})` : ''),
@@ -182,7 +185,7 @@ function summary(
 function toolCallSummary(tools: ToolCallMetrics): string[] {
   if (tools.rows === 0) return [];
   const perTool = Object.entries(tools.perTool)
-    .map(([name, tool]) => `${name} ${tool.exactMatch}/${tool.rows}`)
+    .map(([name, tool]) => `${visible(name)} ${tool.exactMatch}/${tool.rows}`)
     .join(', ');
   const decode = tools.decodeLatencyMs;
   return [

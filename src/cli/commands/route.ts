@@ -11,6 +11,7 @@ import { parseLanguage, type Language } from '../../shared/language';
 import { openModelFolder } from '../model';
 import { CliError, parseFlags, UsageError } from '../options';
 import { fixed } from '../table';
+import { visible } from '../terminal';
 import type { CommandContext } from '../context';
 
 /** One message's routing decision, as `--json` prints it. */
@@ -119,6 +120,10 @@ function describeDecision(
 
 /** Where the route leads, in words: `agent → billing`, `human → service_desk (queue complaints)`. */
 function destination(route: RouteDecision['taken']): string {
+  return visible(destinationText(route));
+}
+
+function destinationText(route: RouteDecision['taken']): string {
   switch (route.kind) {
     case 'escalation':
       return `escalation (${route.reason})`;
@@ -133,16 +138,16 @@ function destination(route: RouteDecision['taken']): string {
 
 function formatDecision(routed: RoutedMessage): string {
   const lines = [
-    `message     ${routed.message}`,
-    `intent      ${routed.label} (${routed.intentId}), confidence ${fixed(routed.confidence)}`,
+    `message     ${visible(routed.message)}`,
+    `intent      ${visible(routed.label)} (${visible(routed.intentId)}), confidence ${fixed(routed.confidence)}`,
     `route       ${destination(routed.route)}`,
   ];
-  if (routed.reply !== undefined) lines.push(`reply       ${routed.reply}`);
+  if (routed.reply !== undefined) lines.push(`reply       ${visible(routed.reply)}`);
   if (routed.call) {
     const missing =
       routed.call.missing.length > 0 ? `; asks for ${routed.call.missing.join(', ')}` : '';
     lines.push(
-      `call        ${routed.call.name} ${JSON.stringify(routed.call.arguments)}${missing}`,
+      visible(`call        ${routed.call.name} ${JSON.stringify(routed.call.arguments)}${missing}`),
     );
   }
   return lines.join('\n');
