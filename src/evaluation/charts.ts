@@ -20,12 +20,18 @@ const MUTED = '#6b7280';
  * escapeXml('<a & "b">'); // '&lt;a &amp; &quot;b&quot;&gt;'
  */
 export function escapeXml(text: string): string {
-  return text
-    .replace(/&/g, '&amp;')
-    .replace(/</g, '&lt;')
-    .replace(/>/g, '&gt;')
-    .replace(/"/g, '&quot;')
-    .replace(/'/g, '&apos;');
+  return (
+    text
+      // NOTE: XML 1.0 forbids most control characters even as references; a label holding one
+      // would make the whole SVG unreadable, so it is shown as U+FFFD.
+      // eslint-disable-next-line no-control-regex
+      .replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff]/g, '\ufffd')
+      .replace(/&/g, '&amp;')
+      .replace(/</g, '&lt;')
+      .replace(/>/g, '&gt;')
+      .replace(/"/g, '&quot;')
+      .replace(/'/g, '&apos;')
+  );
 }
 
 /** Rough rendered width of `text` in px: CJK and other wide characters count double. */

@@ -5,6 +5,7 @@ import { WorkerClassifier, type WorkerClassifierOptions } from '../client/worker
 import type { Classifier } from '../engine/classifier-api';
 import type { DevicePreference } from '../engine/device';
 import { DataValidationError } from '../shared/errors';
+import { checkHandlers } from './handler-checks';
 import { missingHandlerProblems, RouterSession } from './session';
 import type { RouterOptions } from './types';
 
@@ -44,8 +45,8 @@ async function fetchCatalog(url: string): Promise<Catalog> {
  * Web Worker, and returns the session: `route(text)` answers a message, the events say what
  * happened (see `RouterEventMap`).
  *
- * Throws `DataValidationError` (`catalog-invalid`) for an invalid catalog or a route whose
- * handler is missing, naming the intent. A catalog that does not match the model is reported
+ * Throws `DataValidationError` (`catalog-invalid`) for an invalid catalog, a handler of the wrong
+ * shape (naming it), or a route whose handler is missing (naming the intent). A catalog that does not match the model is reported
  * once the model has loaded (an `error` event with `catalog-model-mismatch`; nothing is routed).
  *
  * @example
@@ -81,12 +82,14 @@ export async function createRouter(options: CreateRouterOptions): Promise<Router
       : catalog
         ? validateCatalog(catalog)
         : null;
+  // Host pages are plain JavaScript: each handler's shape first, then that every route finds one.
+  const handlerShapes = checkHandlers(options.handlers).problems;
   const missing = missingHandlerProblems(checked, options.handlers ?? {});
-  if (missing.length > 0) {
-    throw new DataValidationError(
-      'catalog-invalid',
-      missing.map((reason) => ({ file: 'routes', line: 1, reason })),
-    );
+  if (handlerShapes.length + missing.length > 0) {
+    throw new DataValidationError('catalog-invalid', [
+      ...handlerShapes.map((reason) => ({ file: 'handlers', line: 1, reason })),
+      ...missing.map((reason) => ({ file: 'routes', line: 1, reason })),
+    ]);
   }
   const classifier =
     typeof model === 'string'

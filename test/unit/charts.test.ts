@@ -22,6 +22,12 @@ function isBalanced(svg: string): boolean {
 }
 
 describe('escapeXml', () => {
+  it('shows control characters XML cannot hold as U+FFFD, keeping tabs and newlines', () => {
+    expect(escapeXml('red\u001b[31m label\u0007\tnext\nline')).toBe(
+      'red\ufffd[31m label\ufffd\tnext\nline',
+    );
+  });
+
   it('escapes the five XML special characters', () => {
     expect(escapeXml(`<a href='x'>"&"</a>`)).toBe(
       '&lt;a href=&apos;x&apos;&gt;&quot;&amp;&quot;&lt;/a&gt;',
