@@ -45,6 +45,12 @@ export interface EscalationState {
   /** `unavailable`: no handler is configured; the user is told what happens instead. */
   status: 'streaming' | 'done' | 'unavailable' | 'error' | 'interrupted';
   handler?: 'chat-completions' | 'handoff';
+  /**
+   * The endpoint's host (`api.example.com`) a chat-completions hand-over went to, recorded when
+   * the turn was handed over, so the widget names where this turn went even after the host's
+   * configuration changed.
+   */
+  endpointHost?: string;
   /** The reply so far (streamed), shown as text. */
   text: string;
   error?: { code: string; message: string };
@@ -352,6 +358,7 @@ function reviveEscalation(value: unknown): EscalationState | undefined {
     text,
   };
   if (handler === 'chat-completions' || handler === 'handoff') escalation.handler = handler;
+  if (typeof value.endpointHost === 'string') escalation.endpointHost = value.endpointHost;
   const error = reviveError(value.error);
   if (error) escalation.error = error;
   return escalation;

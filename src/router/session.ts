@@ -3,7 +3,7 @@ import { catalogModelDifferences, describeMismatch } from '../catalog/model-matc
 import type { Catalog, IntentRoute, ToolSpec } from '../catalog/types';
 import type { Classification } from '../engine/classification';
 import type { Classifier, ClassifierState } from '../engine/classifier-api';
-import { escalate } from '../escalation/handler';
+import { describeEscalationConfig, escalate } from '../escalation/handler';
 import { streamChatCompletion } from '../escalation/chat-completions';
 import type { EscalationReason } from '../escalation/types';
 import {
@@ -1089,8 +1089,15 @@ export class RouterSession {
       this.update(id, { escalation: { reason, status: 'unavailable', text: '' } });
       return;
     }
+    const destination = describeEscalationConfig(escalation);
     this.update(id, {
-      escalation: { reason, status: 'streaming', handler: escalation.kind, text: '' },
+      escalation: {
+        reason,
+        status: 'streaming',
+        handler: escalation.kind,
+        text: '',
+        ...(destination.kind === 'chat-completions' && { endpointHost: destination.host }),
+      },
     });
     const history = escalationHistory(this.state.turns.filter((turn) => turn.id !== id));
     try {

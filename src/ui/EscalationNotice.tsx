@@ -72,15 +72,16 @@ function destinationText(
   destination: EscalationDestination | undefined,
   t: Strings,
 ): string {
-  if (
-    !destination ||
-    destination.kind !== escalation.handler ||
-    escalation.status === 'unavailable' ||
-    // Refused before sending (misconfigured, message over the size cap): it went nowhere.
-    escalation.error?.code === 'escalation-unavailable'
-  ) {
+  // Refused before sending (no handler, misconfigured, message over the size cap): it went nowhere.
+  if (escalation.status === 'unavailable' || escalation.error?.code === 'escalation-unavailable') {
     return '';
   }
+  // NOTE: the host recorded when the turn was handed over wins over the current configuration,
+  // which may have changed since; turns saved by an earlier release have none.
+  if (escalation.handler === 'chat-completions' && escalation.endpointHost) {
+    return t.escalationTo(escalation.endpointHost);
+  }
+  if (!destination || destination.kind !== escalation.handler) return '';
   if (destination.kind === 'handoff') return t.escalationToStaff;
   return destination.host === '' ? '' : t.escalationTo(destination.host);
 }

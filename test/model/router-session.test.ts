@@ -25,6 +25,7 @@ import { MemoryShopStore } from '../../src/tools/demo/store';
 import { templateReply } from '../../src/tools/demo/replies';
 import { createDemoTools } from '../../src/tools/demo/tools';
 import { OK_REPLY, startOpenAiServer } from '../support/openai-server';
+import { reviveTurns } from '../../src/router/conversation';
 
 /**
  * The router session on the committed demo model in Node: a real `LocalClassifier`, the demo
@@ -456,6 +457,34 @@ describe('escalation', () => {
       handler: 'handoff',
       text: notice,
     });
+  });
+
+  it('streams 转人工 to a chat-completions endpoint and records its host on the turn', async () => {
+    const server = await startOpenAiServer();
+    try {
+      const { session, events } = start({
+        escalation: { kind: 'chat-completions', url: server.url, model: 'ok' },
+      });
+      const turn = await session.route('转人工');
+      expect(detailOf(events, turn.id, 'reply')).toEqual({
+        turnId: turn.id,
+        source: 'escalation',
+        text: OK_REPLY,
+      });
+      expect(turn.escalation).toEqual({
+        reason: 'intent',
+        status: 'done',
+        handler: 'chat-completions',
+        endpointHost: new URL(server.url).host,
+        text: OK_REPLY,
+      });
+      // The host is part of the saved turn, so the widget names it after a configuration change.
+      expect(reviveTurns(JSON.parse(JSON.stringify([turn])))[0]?.escalation?.endpointHost).toBe(
+        new URL(server.url).host,
+      );
+    } finally {
+      await server.close();
+    }
   });
 
   it('without an escalation handler, marks the turn unavailable and sends nothing', async () => {
