@@ -31,6 +31,16 @@ const SKIPPED_FOLDERS = new Set(['node_modules', 'build', '__pycache__', '.venv'
  * folder (`engine/classification.ts`: the result types and pure routing, not the model). A file
  * directly in src/ (`main.tsx`, the demo page's entry) may import anything in src/.
  */
+/** What the router may import; every layer above it adds itself to what it may import. */
+const BENEATH_ROUTER = [
+  'src/client',
+  'src/tools',
+  'src/escalation',
+  'src/engine',
+  'src/catalog',
+  'src/shared',
+] as const;
+
 export const LAYERS: Readonly<Record<string, readonly string[]>> = {
   'src/shared': [],
   'src/catalog': ['src/shared'],
@@ -41,45 +51,10 @@ export const LAYERS: Readonly<Record<string, readonly string[]>> = {
   'src/tools': ['src/catalog', 'src/shared'],
   'src/escalation': ['src/engine/classification.ts', 'src/shared'],
   'src/client': ['src/engine', 'src/shared'],
-  'src/router': [
-    'src/client',
-    'src/tools',
-    'src/escalation',
-    'src/engine',
-    'src/catalog',
-    'src/shared',
-  ],
-  'src/ui': [
-    'src/router',
-    'src/client',
-    'src/tools',
-    'src/escalation',
-    'src/engine',
-    'src/catalog',
-    'src/shared',
-  ],
-  'src/embed': [
-    'src/ui',
-    'src/router',
-    'src/client',
-    'src/tools',
-    'src/escalation',
-    'src/engine',
-    'src/catalog',
-    'src/shared',
-  ],
-  'src/demo': [
-    'src/embed',
-    'src/ui',
-    'src/router',
-    'src/client',
-    'src/tools',
-    'src/escalation',
-    'src/engine',
-    'src/catalog',
-    'src/shared',
-    'src/sw',
-  ],
+  'src/router': BENEATH_ROUTER,
+  'src/ui': ['src/router', ...BENEATH_ROUTER],
+  'src/embed': ['src/ui', 'src/router', ...BENEATH_ROUTER],
+  'src/demo': ['src/embed', 'src/ui', 'src/router', ...BENEATH_ROUTER, 'src/sw'],
   'src/cli': [
     'src/router/routing.ts',
     'src/evaluation',

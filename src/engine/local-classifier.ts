@@ -14,7 +14,10 @@ import {
 } from '../shared/errors';
 import type { LoadOutcome } from './worker-protocol';
 
-/** What the first run classifies: it compiles kernels and grows buffers before the user types. */
+/**
+ * What the first run classifies when no canary ran at load: it compiles kernels and grows buffers
+ * before the user types.
+ */
 const WARM_UP_MESSAGE = '你好';
 
 export interface LocalClassifierOptions {
@@ -315,7 +318,9 @@ export class LocalClassifier implements Classifier {
       throw new AbortError();
     }
     this.report({ state: 'warming-up' });
-    await classifier.classify(WARM_UP_MESSAGE);
+    // NOTE: a verified model already ran its canary batch at load (kernels compiled, buffers
+    // grown); a second, one-message run would only repeat that work.
+    if (!classifier.info.verified) await classifier.classify(WARM_UP_MESSAGE);
     return classifier;
   }
 
