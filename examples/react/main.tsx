@@ -15,7 +15,7 @@ const handlers: Record<string, RouteHandler> = {
     kind: 'human',
     onHandoff: ({ queue, language }) =>
       Promise.resolve({
-        message: language === 'zh' ? `已转入${queue}队列。` : `Passed to the ${queue} queue.`,
+        message: language === 'zh' ? '已转给客服团队处理。' : `Passed to the ${queue} queue.`,
       }),
   },
 };

@@ -67,6 +67,9 @@ function knowledgeAgent(name: { zh: string; en: string }): RouteHandler {
   };
 }
 
+/** The demo catalog's queue ids as a Chinese-speaking customer reads them. */
+const QUEUE_NAMES_ZH: Readonly<Record<string, string>> = { complaints: '投诉' };
+
 let ticketCounter = 0;
 
 export function createDemoHandlers(): Record<string, RouteHandler> {
@@ -81,7 +84,7 @@ export function createDemoHandlers(): Record<string, RouteHandler> {
         return Promise.resolve({
           message:
             request.language === 'zh'
-              ? `已记录您的意见（工单 ${ticket}，${request.queue} 队列），客服专员会在 24 小时内联系您。`
+              ? `已记录您的意见（工单 ${ticket}，${QUEUE_NAMES_ZH[request.queue] ?? '客服'}队列），客服专员会在 24 小时内联系您。`
               : `Your feedback is logged (ticket ${ticket}, ${request.queue} queue); our staff will contact you within 24 hours.`,
         });
       },
