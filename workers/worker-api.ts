@@ -62,7 +62,11 @@ async function asDownloadFailure(error: unknown): Promise<unknown> {
   }
 }
 
-/** Points transformers.js at the page's model folder and onnxruntime-web's files. */
+/**
+ * Points transformers.js at the page's model folder and onnxruntime-web's files. The load fetches
+ * those files itself, inside the download's progress (`loadRuntimeFiles` in src/engine/runtime.ts),
+ * and reuses transformers.js's unread size probes (`reusingFetch`), so every byte is on the bar once.
+ */
 function configureForPage(request: WorkerLoadRequest): void {
   const modelBase = new URL(request.modelBase);
   if (modelBase.origin !== self.location.origin) {

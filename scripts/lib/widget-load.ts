@@ -19,9 +19,12 @@ import { ARTIFACTS, DEMO_DATA } from './paths';
 
 /** How a turn ended, from what it shows (see ChatWidget.tsx and conversation.ts `isSettled`). */
 export type TurnOutcome =
-  /** An intent chip (`.intent`); out-of-scope and escalated turns have one too. */
+  /** Classified: the turn carries its intent (`li.turn[data-intent]`), escalated turns too. */
   | 'intent'
-  /** It answered an earlier turn's question for a missing tool argument (`.answers-note`). */
+  /**
+   * It answered an earlier turn's question for a missing tool argument: not classified, it
+   * carries that call on (`li.turn:not([data-intent])` with a `.tool-call`).
+   */
   | 'follow-up'
   | 'error'
   | 'cancelled'
@@ -33,7 +36,7 @@ export type TurnOutcome =
 export interface SeenTurn {
   text: string;
   outcome: TurnOutcome;
-  /** The intent on the chip, when it has one. */
+  /** The turn's intent (`data-intent`), when it was classified. */
   intentId: string | null;
   /** Whether the turn was ever marked `queued` (waiting behind another message). */
   queued: boolean;
@@ -137,7 +140,10 @@ interface Recorder {
  * appearance, `queued` mark and outcome.
  */
 function installRecorder(): void {
-  const settledSelector = '.intent, .answers-note, .turn-error, .turn-cancelled, .turn-interrupted';
+  // NOTE: keep in step with `readTurns` and the settled check in `runWidgetLoad`.
+  const outcomeSelector = '.tool-call, .turn-error, .turn-cancelled, .turn-interrupted';
+  const settled = (turn: Element): boolean =>
+    turn.hasAttribute('data-intent') || turn.querySelector(outcomeSelector) !== null;
   const recorder: Recorder = {
     enters: [],
     turns: new Map(),
@@ -160,7 +166,7 @@ function installRecorder(): void {
           recorder.turns.set(turn, seen);
         }
         if (turn.classList.contains('queued')) seen.queued = true;
-        if (seen.settledAt === null && turn.querySelector(settledSelector)) seen.settledAt = now;
+        if (seen.settledAt === null && settled(turn)) seen.settledAt = now;
       };
       const observer = new MutationObserver((mutations) => {
         const now = performance.now();
@@ -182,7 +188,7 @@ function installRecorder(): void {
         subtree: true,
         childList: true,
         attributes: true,
-        attributeFilter: ['class'],
+        attributeFilter: ['class', 'data-intent'],
         characterData: true,
       });
       for (const turn of root.querySelectorAll('li.turn')) visit(turn, performance.now());
@@ -328,9 +334,9 @@ async function readTurns(page: Page): Promise<
     if (!recorder || !root) return [];
     return [...root.querySelectorAll('li.turn')].map((turn) => {
       const seen = recorder.turns.get(turn);
-      const outcome: TurnOutcome = turn.querySelector('.intent')
+      const outcome: TurnOutcome = turn.hasAttribute('data-intent')
         ? 'intent'
-        : turn.querySelector('.answers-note')
+        : turn.querySelector('.tool-call')
           ? 'follow-up'
           : turn.querySelector('.turn-error')
             ? 'error'
@@ -349,7 +355,7 @@ async function readTurns(page: Page): Promise<
       return {
         text,
         outcome,
-        intentId: turn.querySelector('.intent')?.getAttribute('data-intent') ?? null,
+        intentId: turn.getAttribute('data-intent'),
         queued: seen?.queued === true || turn.classList.contains('queued'),
         seenAt: seen?.seenAt ?? null,
         settledAt: seen?.settledAt ?? null,
@@ -474,10 +480,9 @@ export async function runWidgetLoad({
           if (!root) return false;
           const busy = root.querySelector('.composer .stop, li.turn.queued, .classifying');
           if (busy) return false;
-          const selector =
-            '.intent, .answers-note, .turn-error, .turn-cancelled, .turn-interrupted';
-          return [...root.querySelectorAll('li.turn')].every((turn) =>
-            turn.querySelector(selector),
+          const selector = '.tool-call, .turn-error, .turn-cancelled, .turn-interrupted';
+          return [...root.querySelectorAll('li.turn')].every(
+            (turn) => turn.hasAttribute('data-intent') || turn.querySelector(selector),
           );
         },
         undefined,

@@ -24,6 +24,10 @@ const SPEC_KEYS = [
   'timeoutMs',
   'ask',
   'extract',
+  // NOTE: customer-facing text only, never part of a prompt; the catalog check reads it
+  // (presentationProblems in src/catalog/catalog.ts). A model card keeps the block as training
+  // copied it from the catalog, and nothing reads it there.
+  'presentation',
 ];
 const OBJECT_KEYS = ['type', 'properties', 'required', 'anyOf', 'additionalProperties'];
 const KEYWORDS: Record<ValueSchema['type'], readonly string[]> = {

@@ -45,6 +45,11 @@ export interface Catalog {
    * their escalation rules, so the fallback and escalating intents must not have an entry.
    */
   routes?: Record<string, IntentRoute>;
+  /**
+   * Questions the widget offers as quick replies on an empty conversation (at most 6), in the
+   * customer's words, e.g. `{zh: '我的快递到哪了', en: 'Where is my parcel?'}`.
+   */
+  starters?: LocalizedText[];
 }
 
 /**
@@ -144,6 +149,76 @@ export interface ToolSpec {
    * send a tool a value nobody gave. Not for enums (those are chosen, not copied).
    */
   extract?: string[];
+  /**
+   * How the widget shows this tool to a customer (see `ToolPresentation`). Kept apart from
+   * `parameters` on purpose: the schema is what the model was trained and prompted with, and this
+   * block is customer-facing text only — it never reaches a prompt, the training data's tool
+   * declarations or the catalog/model match check.
+   */
+  presentation?: ToolPresentation;
+}
+
+/**
+ * How a result field's value is written for a customer:
+ * - `yuan`: an amount in yuan, `¥299.00` (a non-number is shown as text);
+ * - `date`: a `YYYY-MM-DD` date, `2024年11月26日` / `Nov 26, 2024` (anything else, such as
+ *   `立即`, is looked up in `values` like any text);
+ * - `list`: a one-line list such as an order's items, `无线耳机 ×1，手机壳 ×2`: split at `，`, `、`
+ *   or `,`, each entry's name (before an optional ` ×N` quantity) looked up in `values`, and joined
+ *   again with the language's separator (`Wireless earbuds ×1, Phone case ×2`).
+ *
+ * Without a format, a string is looked up in `values`, a number is written as it is and a boolean
+ * as 是/否, Yes/No. Values that are not scalars are written as text too: an array as its items
+ * joined with the language's separator, an object as its scalar values joined with ` · ` (keys
+ * are the operator's words, not the customer's, so they are left out).
+ */
+export type ResultFormat = 'yuan' | 'date' | 'list';
+
+/** One result field a customer cares about, in the order the card shows them. */
+export interface ResultField {
+  /** The key in the tool's result object. */
+  key: string;
+  label: LocalizedText;
+  format?: ResultFormat;
+}
+
+/**
+ * A tool in the customer's words (`ToolSpec.presentation`): what the widget's cards, quick
+ * replies and confirmation show instead of raw keys and the tool's own (often Chinese) values.
+ * src/ui/tool-presentation.ts reads it and falls back to keys and raw values where it says
+ * nothing.
+ *
+ * @example
+ * {
+ *   "title": { "zh": "退款申请", "en": "Refund request" },
+ *   "fields": { "order_id": { "zh": "订单号", "en": "Order number" }, "reason": { … } },
+ *   "values": { "尺码不合适": { "zh": "尺码不合适", "en": "Wrong size" } },
+ *   "confirm": [{ "zh": "为订单 {order_id} 申请退款，原因：{reason}。", "en": "…" }],
+ *   "result": [{ "key": "amount", "label": { "zh": "退款金额", "en": "Refund amount" }, "format": "yuan" }]
+ * }
+ */
+export interface ToolPresentation {
+  /** The card's title: `退款申请` / `Refund request`. */
+  title: LocalizedText;
+  /** A customer's name for every parameter (the keys are exactly `parameters.properties`'). */
+  fields: Record<string, LocalizedText>;
+  /**
+   * The customer's words for values the tool takes or returns, keyed by the value as the tool
+   * writes it: the string `enum` values of the parameters (an enum value without an entry is
+   * shown as it is), and the result values a customer reads (statuses, couriers, product names). A key may hold `{name}` placeholders
+   * for an id inside a value: `"订单 {id}": {"zh": "订单 {id}", "en": "Order {id}"}` matches
+   * `订单 2024113012345` and copies the id into the text.
+   */
+  values?: Record<string, LocalizedText>;
+  /**
+   * What a confirmation says will change, with `{parameter}` placeholders filled with the call's
+   * (localized) arguments: `为订单 {order_id} 申请退款，原因：{reason}。` One sentence, or
+   * alternatives in order of preference; the first whose placeholders all have arguments is
+   * used (an optional argument left out, one of `anyOf`'s alternatives).
+   */
+  confirm?: LocalizedText | LocalizedText[];
+  /** The result fields a customer cares about, in order (other fields are not shown). */
+  result?: ResultField[];
 }
 
 /** Arguments as decoded or typed: a flat JSON object. */

@@ -2,6 +2,7 @@ import { proxy, wrap, type Remote } from 'comlink';
 import type { Classification, ProposedToolCall } from '../engine/classification';
 import type { CallOptions, Classifier, ClassifierState } from '../engine/classifier-api';
 import type { ModelReply, ToolTurn } from '../engine/classifier';
+import type { DeviceReason } from '../engine/device';
 import { downloadRetryPlan, type ClassifierStatus } from '../engine/lifecycle';
 import { installErrorTransfer } from '../engine/worker-errors';
 import type { ClassifierWorkerApi, WorkerLoadRequest } from '../engine/worker-protocol';
@@ -188,7 +189,7 @@ export class WorkerClassifier implements Classifier {
   }
 
   /** Starts a worker and loads the model in it; `fallbackFrom` set, it loads on WASM. */
-  private startWorker(fallbackFrom: string | null): void {
+  private startWorker(fallbackFrom: DeviceReason | null): void {
     this.terminateCurrent?.();
     if (this.disposed) return;
     const worker = (this.options.createWorker ?? defaultWorker)();
@@ -258,7 +259,7 @@ export class WorkerClassifier implements Classifier {
     void api.load(load, proxy(onStatus)).then((outcome) => {
       // A WebGPU session creation failed: this worker cannot create another session, so a
       // fresh one loads on WASM.
-      if (active && outcome.kind === 'restart-on-wasm') this.startWorker(outcome.reason);
+      if (active && outcome.kind === 'restart-on-wasm') this.startWorker(outcome.reasonCode);
     });
   }
 

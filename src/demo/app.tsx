@@ -6,8 +6,9 @@ import { createDemoTools } from '../tools/demo/tools';
 import { templateReply } from '../tools/demo/replies';
 import { demoShopStore } from '../tools/demo/store';
 import { setUpOffline, type OfflineSetup } from '../sw/register';
-import { parseLanguage, parseTheme, strings } from '../ui/i18n';
+import { parseLanguage, parseTheme, strings, type Language } from '../ui/i18n';
 import { createDemoHandlers } from './handlers';
+import { DemoPage } from './DemoPage';
 
 /** What only the test harness page (test/harness/) sets: fault injection. */
 export interface DemoTestSetup {
@@ -42,32 +43,42 @@ export async function startDemo(testing: DemoTestSetup = {}): Promise<void> {
   const theme = params.get('theme');
   const callTimeoutMs = Number(params.get('call-timeout-ms') ?? NaN);
   const refused = offline.plan && !offline.plan.cacheModel;
+  const pageLanguage = parseLanguage(language ?? document.documentElement.lang);
+  // The customer reads that the model runs from memory; why the browser refused is the developer's.
+  if (refused) console.info(`fenliu: offline caching refused: ${offline.plan?.reason ?? ''}`);
   createRoot(root).render(
     <StrictMode>
-      <FenliuChat
-        modelUrl={`models/${params.get('model') ?? 'fenliu-demo'}/`}
-        catalogUrl="catalog.json"
-        baseUrl={base}
-        device={device === 'wasm' || device === 'webgpu' ? device : 'auto'}
-        {...(language !== null && { language: parseLanguage(language) })}
-        {...(theme !== null && { theme: parseTheme(theme) })}
-        {...(createWorker && { createWorker })}
-        {...(params.get('dtype') !== null && { dtype: params.get('dtype') ?? '' })}
-        {...(callTimeoutMs > 0 && { callTimeoutMs })}
-        persistKey="demo"
-        // The service worker caches the model (or, refused, the page runs from memory).
-        browserCache={false}
-        tools={demoTools}
-        handlers={demoHandlers}
-        toolReply={templateReply}
-        modelReplies={params.get('model-replies') === '1'}
-        // NOTE: no escalation handler, and no URL switch for one: a link must never be able to
-        // send the saved conversation to an address of its choosing. Hosts configure a handler
-        // in their own code (examples/custom-element); the demo says nothing is sent anywhere.
-        {...(refused && {
-          notice: `${strings(parseLanguage(language ?? document.documentElement.lang)).notPersisted} (${offline.plan?.reason ?? ''})`,
-        })}
-      />
+      <DemoPage initialInspect={params.get('inspect') === '1'} language={pageLanguage}>
+        {(inspect) => (
+          <FenliuChat
+            layout="launcher"
+            defaultOpen
+            inspect={inspect}
+            modelUrl={`models/${params.get('model') ?? 'fenliu-demo'}/`}
+            catalogUrl="catalog.json"
+            baseUrl={base}
+            device={device === 'wasm' || device === 'webgpu' ? device : 'auto'}
+            {...(language !== null && { language: parseLanguage(language) })}
+            {...(theme !== null && { theme: parseTheme(theme) })}
+            {...(createWorker && { createWorker })}
+            {...(params.get('dtype') !== null && { dtype: params.get('dtype') ?? '' })}
+            {...(callTimeoutMs > 0 && { callTimeoutMs })}
+            persistKey="demo"
+            // The service worker caches the model (or, refused, the page runs from memory).
+            browserCache={false}
+            tools={demoTools}
+            handlers={demoHandlers}
+            toolReply={templateReply}
+            modelReplies={params.get('model-replies') === '1'}
+            // NOTE: no escalation handler, and no URL switch for one: a link must never be able to
+            // send the saved conversation to an address of its choosing. Hosts configure a handler
+            // in their own code (examples/custom-element); the demo says nothing is sent anywhere.
+            {...(refused && {
+              notice: (shown: Language) => strings(shown).notPersisted,
+            })}
+          />
+        )}
+      </DemoPage>
     </StrictMode>,
   );
 }

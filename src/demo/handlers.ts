@@ -1,4 +1,5 @@
 import type { AgentRequest, RouteHandler } from '../router/types';
+import KNOWLEDGE_EN from '../../data/demo/knowledge-en.json';
 
 /**
  * The demo shop's route handlers (the catalog's `routes` name them): two local agents that answer
@@ -15,6 +16,8 @@ const ENGLISH_TERMS: readonly (readonly [RegExp, string])[] = [
   [/code|sms/i, '验证码'],
   [/refund|money back/i, '退款'],
   [/charged|deduct|twice|double/i, '扣款'],
+  [/twice|double|duplicate/i, '重复'],
+  [/change|switch/i, '更换'],
   [/pay|payment/i, '支付'],
   [/card/i, '银行卡'],
   [/wechat/i, '微信'],
@@ -47,6 +50,19 @@ export function bestKnowledgeLine(message: string, knowledge: string): string | 
   return best?.line ?? null;
 }
 
+/**
+ * The English form of a line of the demo catalog's knowledge (data/demo/knowledge-en.json, keyed
+ * by the Chinese line), or null for a line it does not translate (a host's own knowledge).
+ *
+ * NOTE: the catalog's knowledge stays Chinese: the router hands it to agents as it is, and a
+ * chat-completions agent answers in the customer's language from it; only these offline agents,
+ * which quote a line, need the translation.
+ */
+export function englishKnowledgeLine(line: string): string | null {
+  const table: Readonly<Record<string, string>> = KNOWLEDGE_EN;
+  return Object.hasOwn(table, line) ? (table[line] ?? null) : null;
+}
+
 /** A local agent: the best knowledge line, or an honest "I don't know" that offers a person. */
 function knowledgeAgent(name: { zh: string; en: string }): RouteHandler {
   return {
@@ -58,10 +74,14 @@ function knowledgeAgent(name: { zh: string; en: string }): RouteHandler {
           line ?? `${name.zh}暂时没有这方面的资料，您可以输入“转人工”联系客服。`,
         );
       }
+      if (line === null) {
+        return Promise.resolve(
+          `${name.en} has no notes on this yet; type "talk to a person" to reach our staff.`,
+        );
+      }
+      const english = englishKnowledgeLine(line);
       return Promise.resolve(
-        line
-          ? `${name.en} (our notes are in Chinese): ${line}`
-          : `${name.en} has no notes on this yet; type "talk to a person" to reach our staff.`,
+        english === null ? `${name.en} (our notes are in Chinese): ${line}` : english,
       );
     },
   };

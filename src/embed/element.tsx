@@ -4,7 +4,7 @@ import type { DevicePreference } from '../engine/device';
 import type { EscalationConfig } from '../escalation/types';
 import type { ToolImplementation } from '../tools/registry';
 import type { RouteHandler } from '../router/types';
-import type { ChatWidgetProps, EscalationEvent } from '../ui/ChatWidget';
+import type { ChatWidgetProps, EscalationEvent, LauncherCorner } from '../ui/ChatWidget';
 import { parseLanguage, parseTheme } from '../ui/i18n';
 import { EmbeddedChat } from './EmbeddedChat';
 import { adoptWidgetStyles, emitRouterEvent } from './styles';
@@ -18,7 +18,23 @@ const ATTRIBUTES = [
   'ort',
   'persist',
   'browser-cache',
+  'layout',
+  'corner',
+  'open',
+  'inspect',
 ] as const;
+
+const CORNERS: readonly LauncherCorner[] = ['bottom-right', 'bottom-left', 'top-right', 'top-left'];
+
+function parseCorner(value: string | null): LauncherCorner {
+  return CORNERS.find((corner) => corner === value) ?? 'bottom-right';
+}
+
+/** A boolean attribute: present (and not `false`) is on. */
+function flag(element: Element, name: string): boolean {
+  const value = element.getAttribute(name);
+  return value !== null && value !== 'false';
+}
 
 function parseDevice(value: string | null): DevicePreference {
   return value === 'wasm' || value === 'webgpu' ? value : 'auto';
@@ -29,7 +45,10 @@ function parseDevice(value: string | null): DevicePreference {
  *
  * Attributes: `model` (model folder URL), `catalog` (catalog JSON URL), `lang` (`zh`|`en`),
  * `theme` (`light`|`dark`|`auto`), and optionally `device` (`auto`|`wasm`|`webgpu`), `ort`
- * (onnxruntime-web folder URL) and `persist` (IndexedDB key for the conversation).
+ * (onnxruntime-web folder URL) and `persist` (IndexedDB key for the conversation); `layout`
+ * (`inline`, the default, or `launcher`: a floating chat bubble that opens the widget), `corner`
+ * (the launcher's: `bottom-right`|`bottom-left`|`top-right`|`top-left`), `open` (the launcher
+ * starts open) and `inspect` (the operator's view of each routing decision).
  * Properties: `catalog` (a catalog object; wins over the attribute), `tools` (implementations by
  * tool name), `handlers` (the agents, people and host functions the catalog's routes name),
  * `toolReply` (template replies), `escalation` (chat-completions endpoint or hand-off callback;
@@ -140,6 +159,10 @@ export class FenliuChatElement extends HTMLElement {
         // `browser-cache="off"`: no Cache Storage copy of the model or of onnxruntime's files
         // (whose copy is imported from blob: URLs a strict CSP refuses).
         {...(this.getAttribute('browser-cache') === 'off' && { browserCache: false })}
+        layout={this.getAttribute('layout') === 'launcher' ? 'launcher' : 'inline'}
+        corner={parseCorner(this.getAttribute('corner'))}
+        defaultOpen={flag(this, 'open')}
+        inspect={flag(this, 'inspect')}
         onEvent={(event) => {
           emitRouterEvent(this, event);
         }}

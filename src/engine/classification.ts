@@ -29,8 +29,10 @@ export interface Classification {
   intentId: string;
   label: string;
   route: Route;
-  /** Why the route is not `intent` (threshold and confidence), or null. */
+  /** Why the route is not `intent` (threshold and confidence) in English words, or null. */
   reason: string | null;
+  /** The same as data, for the widget to word in the user's language (src/ui/reasons.ts). */
+  reasonCode: RouteReason | null;
   /** The model's most probable intent, before thresholds. */
   top: IntentScore;
   /** Probability of the top intent. */
@@ -110,18 +112,97 @@ export function normalise(logProbs: readonly number[], temperature = 1): number[
   return weights.map((weight) => weight / total);
 }
 
+/**
+ * Why a message did not route to its top intent, as serialisable data (it crosses the worker and
+ * is saved with the conversation). `intentId` is the intent the numbers are about: the fallback
+ * for `fallback-intent`, else the model's top intent. `confidence` and `threshold` are
+ * probabilities, 0–1.
+ *
+ * - `fallback-intent`: the model chose the catalog's fallback intent (e.g. 其他).
+ * - `below-out-of-scope`: the top intent's confidence is under its out-of-scope threshold.
+ * - `always-handed-over`: the top intent is one that always escalates (e.g. 转人工).
+ * - `below-escalate`: the top intent's confidence is under its escalation threshold.
+ */
+export type RouteReason =
+  | { code: 'fallback-intent'; intentId: string }
+  | { code: 'below-out-of-scope'; intentId: string; confidence: number; threshold: number }
+  | { code: 'always-handed-over'; intentId: string }
+  | { code: 'below-escalate'; intentId: string; confidence: number; threshold: number };
+
+/** Every `RouteReason` code (for exhaustive tests and validation). */
+export const ROUTE_REASON_CODES = [
+  'fallback-intent',
+  'below-out-of-scope',
+  'always-handed-over',
+  'below-escalate',
+] as const satisfies readonly RouteReason['code'][];
+
+/**
+ * Whether a value (e.g. from a saved conversation) is a well-formed `RouteReason`.
+ *
+ * @example
+ * isRouteReason({ code: 'always-handed-over', intentId: 'human_agent' }); // true
+ * isRouteReason({ code: 'below-escalate', intentId: 'refund' }); // false: no numbers
+ */
+export function isRouteReason(value: unknown): value is RouteReason {
+  if (!isRecord(value) || typeof value.intentId !== 'string') return false;
+  switch (value.code) {
+    case 'fallback-intent':
+    case 'always-handed-over':
+      return true;
+    case 'below-out-of-scope':
+    case 'below-escalate':
+      return isProbability(value.confidence) && isProbability(value.threshold);
+    default:
+      return false;
+  }
+}
+
+function isProbability(value: unknown): value is number {
+  return typeof value === 'number' && value >= 0 && value <= 1;
+}
+
+/**
+ * A route reason in English words, as `Classification.reason` carries it (the CLI prints it).
+ * `labelOf` gives an intent's label (the model's answer text, e.g. 查询订单).
+ *
+ * @example
+ * routeReasonEnglish({ code: 'below-escalate', intentId: 'order', confidence: 0.7, threshold: 0.8 },
+ *   () => '查询订单'); // 'confidence 0.70 for 查询订单 is below its escalation threshold 0.80'
+ */
+export function routeReasonEnglish(
+  reason: RouteReason,
+  labelOf: (intentId: string) => string,
+): string {
+  const label = labelOf(reason.intentId);
+  switch (reason.code) {
+    case 'fallback-intent':
+      return `the model chose ${label}`;
+    case 'always-handed-over':
+      return `${label} is always handed over`;
+    case 'below-out-of-scope':
+    case 'below-escalate': {
+      const name = reason.code === 'below-out-of-scope' ? 'out-of-scope' : 'escalation';
+      return `confidence ${reason.confidence.toFixed(2)} for ${label} is below its ${name} threshold ${reason.threshold.toFixed(2)}`;
+    }
+  }
+}
+
 export interface RouteDecision {
   route: Route;
   intentId: string;
   label: string;
+  /** `reasonCode` in English words (`routeReasonEnglish`), or null. */
   reason: string | null;
+  reasonCode: RouteReason | null;
 }
 
 /**
  * Turns sorted scores into a route. The fallback intent itself routes as `out_of_scope`; a top
  * intent whose confidence is under its thresholds goes out of scope or to escalation, with the
- * numbers in `reason`; an intent in `escalatingIntents` (e.g. "talk to a person") always goes
- * to escalation unless it is under its out-of-scope threshold.
+ * numbers in `reasonCode` (and in English words in `reason`); an intent in `escalatingIntents`
+ * (e.g. "talk to a person") always goes to escalation unless it is under its out-of-scope
+ * threshold.
  */
 export function routeScores(
   scores: readonly IntentScore[],
@@ -131,40 +212,46 @@ export function routeScores(
 ): RouteDecision {
   const top = scores[0];
   if (!top) throw new Error('routeScores needs at least one score');
+  const labelOf = (intentId: string) => (intentId === fallback.id ? fallback.label : top.label);
+  const decide = (
+    route: Route,
+    to: { id: string; label: string },
+    reasonCode: RouteReason | null,
+  ): RouteDecision => ({
+    route,
+    intentId: to.id,
+    label: to.label,
+    reason: reasonCode === null ? null : routeReasonEnglish(reasonCode, labelOf),
+    reasonCode,
+  });
+  const topIntent = { id: top.intentId, label: top.label };
   if (top.intentId === fallback.id) {
-    return {
-      route: 'out_of_scope',
-      intentId: fallback.id,
-      label: fallback.label,
-      reason: `the model chose ${fallback.label}`,
-    };
+    return decide('out_of_scope', fallback, { code: 'fallback-intent', intentId: fallback.id });
   }
   const limits = calibration
     ? (calibration.thresholds[top.intentId] ?? calibration.defaultThresholds)
     : null;
-  const below = (threshold: number, name: string) =>
-    `confidence ${top.probability.toFixed(2)} for ${top.label} is below its ${name} threshold ${threshold.toFixed(2)}`;
-  if (limits && top.probability < limits.outOfScope) {
-    return {
-      route: 'out_of_scope',
-      intentId: fallback.id,
-      label: fallback.label,
-      reason: below(limits.outOfScope, 'out-of-scope'),
-    };
+  const confidence = top.probability;
+  if (limits && confidence < limits.outOfScope) {
+    return decide('out_of_scope', fallback, {
+      code: 'below-out-of-scope',
+      intentId: top.intentId,
+      confidence,
+      threshold: limits.outOfScope,
+    });
   }
   if (escalatingIntents.has(top.intentId)) {
-    return {
-      route: 'escalate',
+    return decide('escalate', topIntent, { code: 'always-handed-over', intentId: top.intentId });
+  }
+  if (limits && confidence < limits.escalate) {
+    return decide('escalate', topIntent, {
+      code: 'below-escalate',
       intentId: top.intentId,
-      label: top.label,
-      reason: `${top.label} is always handed over`,
-    };
+      confidence,
+      threshold: limits.escalate,
+    });
   }
-  if (limits && top.probability < limits.escalate) {
-    const reason = below(limits.escalate, 'escalation');
-    return { route: 'escalate', intentId: top.intentId, label: top.label, reason };
-  }
-  return { route: 'intent', intentId: top.intentId, label: top.label, reason: null };
+  return decide('intent', topIntent, null);
 }
 
 function isThresholds(value: unknown): value is IntentThresholds {

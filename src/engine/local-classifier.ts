@@ -1,10 +1,24 @@
-import { env, type DataType } from '@huggingface/transformers';
+import { env, type DataType, type ProgressInfo } from '@huggingface/transformers';
 import type { Classifier, ClassifierState, CallOptions } from './classifier-api';
 import type { Classification, ProposedToolCall } from './classification';
 import { IntentClassifier, type ModelReply, type ToolTurn } from './classifier';
-import { chooseDevice, chooseDtype, type DeviceChoice, type DevicePreference } from './device';
-import { DownloadProgress, type Backend, type ClassifierStatus } from './lifecycle';
+import {
+  chooseDevice,
+  chooseDtype,
+  deviceReasonEnglish,
+  type DeviceChoice,
+  type DevicePreference,
+  type DeviceReason,
+} from './device';
+import {
+  DownloadProgress,
+  type Backend,
+  type ClassifierStatus,
+  type PlannedFile,
+} from './lifecycle';
+import { onnxFileName } from './model-checks';
 import { readModelCard } from './model-folder';
+import { fileSizes, loadRuntimeFiles, modelRoot, pendingRuntimeFiles } from './runtime';
 import {
   AbortError,
   errorMessage,
@@ -20,6 +34,24 @@ import type { LoadOutcome } from './worker-protocol';
  */
 const WARM_UP_MESSAGE = '你好';
 
+/**
+ * The model folder files transformers.js fetches for a Qwen3 causal LM besides the weights, and
+ * whether the load fails without them (`generation_config.json` is optional to it).
+ */
+const FOLDER_FILES: readonly { file: string; required: boolean }[] = [
+  { file: 'tokenizer.json', required: true },
+  { file: 'tokenizer_config.json', required: true },
+  { file: 'config.json', required: true },
+  { file: 'generation_config.json', required: false },
+];
+
+/**
+ * The least time between two `downloading` statuses while bytes arrive. NOTE: a status per chunk
+ * would be thousands for a large model, each crossing the worker boundary and repainting the bar;
+ * a file starting or ending, and the last byte, are reported at once.
+ */
+const DOWNLOAD_STATUS_INTERVAL_MS = 50;
+
 export interface LocalClassifierOptions {
   /** Folder name under the configured model root (see `configureRuntime`). */
   modelId: string;
@@ -28,10 +60,10 @@ export interface LocalClassifierOptions {
   /** A precision the model ships; default: the best one for the device (see `chooseDtype`). */
   dtype?: string;
   /**
-   * Set when WebGPU session creation failed in an earlier worker (the reason, in words): load on
-   * WASM, continuing that worker's lifecycle (no new probe, no second download bar).
+   * Set when WebGPU session creation failed in an earlier worker (how, as a `DeviceReason`): load
+   * on WASM, continuing that worker's lifecycle (no new probe, no second download bar).
    */
-  fallbackFrom?: string;
+  fallbackFrom?: DeviceReason;
   /**
    * Turns a load failure into the error callers should see; the worker uses it to tell an
    * interrupted download from a missing file. Default: the error as it is.
@@ -47,6 +79,11 @@ interface Loaded {
 /** What `GPUDevice` offers that the loss watch needs (WebGPU types are not in the TS libs). */
 interface GpuDeviceLike {
   lost: Promise<{ reason: string; message: string }>;
+}
+
+/** `Backend`'s reason fields: the code, and its English words for logs and the status event. */
+function reasonOf(reasonCode: DeviceReason): Pick<Backend, 'reason' | 'reasonCode'> {
+  return { reason: deviceReasonEnglish(reasonCode), reasonCode };
 }
 
 function isOnnxWeights(file: string): boolean {
@@ -138,7 +175,7 @@ export class LocalClassifier implements Classifier {
               device: 'webgpu',
               dtype: gpuDtype,
               modelBytes: progress.bytesOf(isOnnxWeights),
-              reason: choice.reason,
+              ...reasonOf(choice.reasonCode),
               fellBack: false,
             },
           };
@@ -152,10 +189,13 @@ export class LocalClassifier implements Classifier {
           // canaries catch that at load, and check the WASM load the same way.
           return {
             kind: 'restart-on-wasm',
-            reason:
-              code === 'model-output-mismatch'
-                ? `WebGPU computed wrong outputs: the model's canary check failed (${errorMessage(error)})`
-                : `WebGPU failed at session creation (${errorMessage(error)})`,
+            reasonCode: {
+              code:
+                code === 'model-output-mismatch'
+                  ? 'webgpu-output-mismatch'
+                  : 'webgpu-session-failed',
+              detail: errorMessage(error),
+            },
           };
         }
       } else {
@@ -170,7 +210,7 @@ export class LocalClassifier implements Classifier {
             device,
             dtype,
             modelBytes: progress.bytesOf(isOnnxWeights),
-            reason: choice.reason,
+            ...reasonOf(choice.reasonCode),
             fellBack: continuing,
           },
         };
@@ -204,7 +244,10 @@ export class LocalClassifier implements Classifier {
       return await target.classifier.classify(text, { ...(signal && { signal }) });
     } catch (error) {
       if (error instanceof FenliuError || target.backend.device !== 'webgpu') throw error;
-      this.switching ??= this.switchToWasm(`WebGPU failed while running (${errorMessage(error)})`);
+      this.switching ??= this.switchToWasm({
+        code: 'webgpu-run-failed',
+        detail: errorMessage(error),
+      });
       const fallback = await this.switching;
       return fallback.classifier.classify(text, { ...(signal && { signal }) });
     }
@@ -234,13 +277,15 @@ export class LocalClassifier implements Classifier {
     const outcome = await this.loadOutcome();
     if (outcome.kind === 'settled') return outcome.status;
     // In this thread there is no fresh worker to move to: try WASM here.
-    this.options = { ...this.options, fallbackFrom: outcome.reason };
+    this.options = { ...this.options, fallbackFrom: outcome.reasonCode };
     const retried = await this.loadOutcome();
     return retried.kind === 'settled'
       ? retried.status
       : {
           state: 'error',
-          error: serializeError(new ModelLoadError('model-load-failed', retried.reason)),
+          error: serializeError(
+            new ModelLoadError('model-load-failed', deviceReasonEnglish(retried.reasonCode)),
+          ),
         };
   }
 
@@ -256,13 +301,15 @@ export class LocalClassifier implements Classifier {
   }
 
   private async chooseDevice(): Promise<
-    DeviceChoice | { device: 'cpu'; reason: string; shaderF16: false }
+    DeviceChoice | { device: 'cpu'; reasonCode: DeviceReason; shaderF16: false }
   > {
     const { device, fallbackFrom } = this.options;
     if (fallbackFrom !== undefined) {
-      return { device: 'wasm', reason: `${fallbackFrom}; using WASM`, shaderF16: false };
+      return { device: 'wasm', reasonCode: fallbackFrom, shaderF16: false };
     }
-    if (device === 'cpu') return { device: 'cpu', reason: 'onnxruntime-node', shaderF16: false };
+    if (device === 'cpu') {
+      return { device: 'cpu', reasonCode: { code: 'node-cpu' }, shaderF16: false };
+    }
     return chooseDevice(device);
   }
 
@@ -279,6 +326,12 @@ export class LocalClassifier implements Classifier {
     return chosen;
   }
 
+  /**
+   * Downloads and initializes the model on `device`. The download covers every byte the session
+   * needs — the model folder's files and, in a browser, onnxruntime-web's (`loadRuntimeFiles`) —
+   * planned with their sizes before the first byte (`downloadPlan`); `initializing` follows the
+   * last byte, after a `downloading` status at exactly 100 %.
+   */
   private async loadOn(
     device: 'cpu' | 'wasm' | 'webgpu',
     dtype: string,
@@ -286,36 +339,58 @@ export class LocalClassifier implements Classifier {
     reportDownload: boolean,
     controller: AbortController,
   ): Promise<IntentClassifier> {
-    let initializing = false;
+    const { signal } = controller;
+    progress.plan(await this.downloadPlan(device, dtype, signal));
+    if (reportDownload) this.report({ state: 'downloading', ...progress.current() });
+    // NOTE: an object, not a `let`: the callback sets it, which control-flow narrowing cannot see.
+    const download = { over: false, reportedAt: performance.now() };
     // NOTE: transformers.js fetches files in parallel and does not stop the others when one
     // fails: a file finishing after the load failed would report "downloading" over the error
     // status and leave the page waiting for ever. Once the load settled, its progress is old news.
     let settled = false;
+    const onProgress = (event: ProgressInfo) => {
+      if (settled || signal.aborted) return;
+      const bytes = progress.update(event);
+      if (!bytes || download.over) return;
+      const complete = progress.complete;
+      const now = performance.now();
+      if (
+        reportDownload &&
+        (complete ||
+          event.status !== 'progress' ||
+          now - download.reportedAt >= DOWNLOAD_STATUS_INTERVAL_MS)
+      ) {
+        download.reportedAt = now;
+        this.report({ state: 'downloading', ...bytes });
+      }
+      if (complete) {
+        download.over = true;
+        this.report({ state: 'initializing', device });
+      }
+    };
     let classifier: IntentClassifier;
     try {
+      // NOTE: the runtime's files first: onnxruntime-web must hold its binary before
+      // transformers.js creates the session, right after the weights arrive.
+      if (device !== 'cpu') await loadRuntimeFiles(onProgress, signal);
       classifier = await IntentClassifier.load({
         modelId: this.options.modelId,
         device,
         dtype: dtype as DataType,
-        signal: controller.signal,
-        onProgress: (event) => {
-          if (settled || controller.signal.aborted) return;
-          const bytes = progress.update(event);
-          if (bytes && reportDownload && !initializing) {
-            this.report({ state: 'downloading', ...bytes });
-          }
-          if (event.status === 'done' && isOnnxWeights(event.file) && !initializing) {
-            initializing = true;
-            this.report({ state: 'initializing', device });
-          }
-        },
+        signal,
+        onProgress,
       });
     } finally {
       settled = true;
     }
-    if (controller.signal.aborted) {
+    if (signal.aborted) {
       await classifier.dispose();
       throw new AbortError();
+    }
+    if (!download.over) {
+      // NOTE: the plan named a file this load never fetched; what it did fetch has all arrived.
+      if (reportDownload) this.report({ state: 'downloading', ...progress.finish() });
+      this.report({ state: 'initializing', device });
     }
     this.report({ state: 'warming-up' });
     // NOTE: a verified model already ran its canary batch at load (kernels compiled, buffers
@@ -324,20 +399,57 @@ export class LocalClassifier implements Classifier {
     return classifier;
   }
 
+  /**
+   * The files `loadOn` will fetch, with their sizes where they can be found before the download
+   * (see `fileSizes`): the model folder's files for `dtype` and, in a browser, onnxruntime-web's
+   * files not yet loaded in this worker. A missing optional file is left out, one whose size could
+   * not be looked up waits to start; a missing required one stays, unsized, and fails the load
+   * with its own message.
+   */
+  private async downloadPlan(
+    device: 'cpu' | 'wasm' | 'webgpu',
+    dtype: string,
+    signal: AbortSignal,
+  ): Promise<PlannedFile[]> {
+    const folder = `${modelRoot()}${this.options.modelId}/`;
+    const files = [
+      ...FOLDER_FILES.map(({ file, required }) => ({ file, path: `${folder}${file}`, required })),
+      { file: onnxFileName(dtype), path: `${folder}${onnxFileName(dtype)}`, required: true },
+      ...(device === 'cpu' ? [] : pendingRuntimeFiles()).map((url) => ({
+        file: url,
+        path: url,
+        required: true,
+      })),
+    ];
+    const sizes = await fileSizes(
+      files.map(({ path }) => path),
+      signal,
+    );
+    return files.flatMap(({ file, required }, index) => {
+      const size = sizes[index];
+      if (size === 'missing' && !required) return [];
+      // NOTE: an optional file that was found is fetched like the others (in parallel with the
+      // weights): the download is not over until it is in.
+      const bytes = typeof size === 'number' ? size : null;
+      return [{ file, bytes, required: required || bytes !== null }];
+    });
+  }
+
   private async watchDeviceLoss(): Promise<void> {
     const ort = env.backends.onnx as { webgpu?: { device?: Promise<GpuDeviceLike> } };
     const device = await ort.webgpu?.device;
     if (!device) return;
     void device.lost.then((info) => {
       if (this.current?.backend.device !== 'webgpu') return;
-      this.switching ??= this.switchToWasm(
-        `WebGPU device lost (${info.reason || 'unknown'}: ${info.message})`,
-      );
+      this.switching ??= this.switchToWasm({
+        code: 'webgpu-device-lost',
+        detail: `${info.reason || 'unknown'}: ${info.message}`,
+      });
     });
   }
 
   /** Reloads on WASM after WebGPU failed at run time; the conversation lives with the caller. */
-  private async switchToWasm(reason: string): Promise<Loaded> {
+  private async switchToWasm(reasonCode: DeviceReason): Promise<Loaded> {
     const previous = this.current;
     this.current = null;
     try {
@@ -356,7 +468,7 @@ export class LocalClassifier implements Classifier {
           device: 'wasm',
           dtype,
           modelBytes: progress.bytesOf(isOnnxWeights) ?? previous?.backend.modelBytes ?? null,
-          reason: `${reason}; switched to WASM`,
+          ...reasonOf(reasonCode),
           fellBack: true,
         },
       };

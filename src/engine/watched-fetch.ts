@@ -110,3 +110,110 @@ export function watchedFetch(options: WatchedFetchOptions): typeof fetch {
     });
   };
 }
+
+/** How long a response nobody has started reading stays on offer to a later GET of its URL. */
+export const REUSE_WINDOW_MS = 60_000;
+
+interface Offer {
+  /** The later request takes the body: this response may no longer read it. */
+  withdraw: () => void;
+  reader: ReadableStreamDefaultReader<Uint8Array>;
+  init: ResponseInit;
+}
+
+/**
+ * Wraps `fetch` so that a GET of a URL whose previous response's body nobody has started reading
+ * (within `windowMs`) is answered with that body instead of a second transfer; the earlier
+ * response's body then fails if it is ever read. A body left unread past `windowMs` is cancelled,
+ * which frees its connection.
+ *
+ * NOTE: transformers.js 4.3's `from_pretrained` learns the model files' sizes with a full GET
+ * (`get_file_metadata` on a local model), drops the response unread, then GETs each file again to
+ * load it. Behind the demo's service worker, which reads every model response to its end to cache
+ * it, the weights crossed the network twice; without one, the abandoned transfer held a
+ * connection. With this wrapper, the load reads the first transfer.
+ */
+export function reusingFetch(inner: typeof fetch, windowMs = REUSE_WINDOW_MS): typeof fetch {
+  const unread = new Map<string, Offer>();
+
+  const offer = (key: string, reader: Offer['reader'], init: ResponseInit): Response => {
+    let mine = true;
+    const stopOffering = () => {
+      clearTimeout(expiry);
+      if (unread.get(key) === entry) unread.delete(key);
+    };
+    const expiry = setTimeout(() => {
+      stopOffering();
+      mine = false;
+      reader.cancel().catch(() => undefined);
+    }, windowMs);
+    const entry: Offer = {
+      withdraw: () => {
+        stopOffering();
+        mine = false;
+      },
+      reader,
+      init,
+    };
+    unread.set(key, entry);
+    const body = new ReadableStream<Uint8Array>(
+      {
+        async pull(controller) {
+          stopOffering();
+          if (!mine) {
+            controller.error(
+              new TypeError('this response was unread, and a later request took its body'),
+            );
+            return;
+          }
+          try {
+            const chunk = await reader.read();
+            if (chunk.done) controller.close();
+            else controller.enqueue(chunk.value);
+          } catch (error) {
+            controller.error(error);
+          }
+        },
+        cancel(reason) {
+          stopOffering();
+          if (!mine) return undefined;
+          mine = false;
+          return reader.cancel(reason);
+        },
+      },
+      // NOTE: no read-ahead: a body is "started" only when its reader asks for bytes.
+      { highWaterMark: 0 },
+    );
+    return new Response(body, init);
+  };
+
+  return async (input, init) => {
+    const method = init?.method ?? (input instanceof Request ? input.method : 'GET');
+    const key = reuseKey(input);
+    const partial = new Headers(init?.headers).has('range');
+    if (method.toUpperCase() !== 'GET' || partial || key === null) return inner(input, init);
+    const earlier = unread.get(key);
+    if (earlier) {
+      earlier.withdraw();
+      return offer(key, earlier.reader, earlier.init);
+    }
+    const response = await inner(input, init);
+    if (!response.ok || response.body === null) return response;
+    return offer(key, response.body.getReader(), {
+      status: response.status,
+      statusText: response.statusText,
+      headers: response.headers,
+    });
+  };
+}
+
+/** The absolute URL a request is for, or null when it has none (then it is never reused). */
+function reuseKey(input: string | URL | Request): string | null {
+  const url = input instanceof Request ? input.url : input instanceof URL ? input.href : input;
+  try {
+    const base = (globalThis as { location?: { href: string } }).location?.href;
+    return new URL(url, base).href;
+  } catch {
+    return null;
+  }
+}

@@ -1,6 +1,6 @@
 import type { Classification, ProposedToolCall } from './classification';
 import type { ModelReply, ToolTurn } from './classifier';
-import type { DevicePreference } from './device';
+import type { DevicePreference, DeviceReason } from './device';
 import type { ClassifierStatus } from './lifecycle';
 
 /**
@@ -23,10 +23,10 @@ export interface WorkerLoadRequest extends ModelLocation {
   /** A precision the model ships; default: the best one for the device (see `chooseDtype`). */
   dtype?: string;
   /**
-   * Set when an earlier worker's WebGPU session creation failed (the reason, in words): this
+   * Set when an earlier worker's WebGPU session creation failed (how, as a `DeviceReason`): this
    * worker loads on WASM, continuing that worker's lifecycle (no new probe or download status).
    */
-  fallbackFrom?: string;
+  fallbackFrom?: DeviceReason;
   /** transformers.js's own file cache (see `RuntimeOptions.browserCache`); default on. */
   browserCache?: boolean;
 }
@@ -38,7 +38,8 @@ export interface WorkerLoadRequest extends ModelLocation {
  * error; only a new worker can create the WASM session.
  */
 export type LoadOutcome =
-  { kind: 'settled'; status: ClassifierStatus } | { kind: 'restart-on-wasm'; reason: string };
+  | { kind: 'settled'; status: ClassifierStatus }
+  | { kind: 'restart-on-wasm'; reasonCode: DeviceReason };
 
 /** What the worker exposes. */
 export interface ClassifierWorkerApi {

@@ -1,4 +1,4 @@
-import type { Classification } from '../engine/classification';
+import { isRouteReason, type Classification } from '../engine/classification';
 import type { ToolArguments } from '../catalog/types';
 import type { EscalationReason } from '../escalation/types';
 import { isOneOf, isRecord, isStringArray } from '../shared/validation';
@@ -92,7 +92,12 @@ export interface ChatTurn {
   /** The answer of the intent's route (template, agent, people, host). */
   reply?: RouteReply;
   /** This message answered an earlier turn's question for missing arguments. */
-  answers?: { turnId: string; keys: string[] };
+  answers?: {
+    turnId: string;
+    keys: string[];
+    /** The value was picked from the offered choices (a quick reply), not typed. */
+    chosen?: boolean;
+  };
   error?: { code: string; message: string };
   /** The user stopped the classification. */
   cancelled?: boolean;
@@ -406,7 +411,11 @@ function reviveTurn(value: unknown): ChatTurn | null {
   if (typeof value.updatedAt === 'number') turn.updatedAt = value.updatedAt;
   if (result !== undefined) {
     if (!isClassification(result)) return null;
-    turn.result = result;
+    // NOTE: turns saved before reasons were data have none; a malformed one is dropped.
+    turn.result = {
+      ...result,
+      reasonCode: isRouteReason(result.reasonCode) ? result.reasonCode : null,
+    };
   }
   const revivedError = reviveError(error);
   if (revivedError) turn.error = revivedError;
@@ -418,7 +427,11 @@ function reviveTurn(value: unknown): ChatTurn | null {
   if (revivedEscalation) turn.escalation = revivedEscalation;
   if (revivedReply) turn.reply = revivedReply;
   if (isRecord(answers) && typeof answers.turnId === 'string' && isStringArray(answers.keys)) {
-    turn.answers = { turnId: answers.turnId, keys: answers.keys };
+    turn.answers = {
+      turnId: answers.turnId,
+      keys: answers.keys,
+      ...(answers.chosen === true && { chosen: true }),
+    };
   }
   // NOTE: saved by an older release, an unanswered turn has no `interrupted` mark; it is one.
   if (!isSettled(turn)) turn.interrupted = true;

@@ -40,6 +40,7 @@ import {
 import { decideRoute } from './routing';
 import {
   escalationHistory,
+  fillChoice,
   fillFromFollowUp,
   nextStatus,
   startToolCall,
@@ -67,6 +68,8 @@ type Configuration = {
 interface QueuedMessage {
   id: string;
   text: string;
+  /** A quick-reply choice: this value for this argument, whatever the shown text says. */
+  choice?: { key: string; value: string | number | boolean };
 }
 
 let turnCounter = 0;
@@ -290,6 +293,23 @@ export class RouterSession {
     const id = newTurnId();
     this.setTurns((turns) => [...turns, { id, text, sentAt: Date.now(), queued: true }]);
     this.queue.push({ id, text });
+    this.emit('message', { turnId: id, text, queued: this.busy || !this.isReady() });
+    this.pump();
+    return id;
+  }
+
+  /**
+   * The customer picked one of the allowed values for an argument the open question asks for
+   * (a quick-reply chip): `value` fills `key` as it is, and `shown` (the value in the customer's
+   * words, e.g. "Wrong size" for 尺码不合适) becomes the customer's message. A choice for an
+   * argument no open question asks for is sent as a plain message. Returns the turn id.
+   */
+  choose(key: string, value: string | number | boolean, shown: string): string | null {
+    const text = shown.trim();
+    if (text === '' || this.disposed) return null;
+    const id = newTurnId();
+    this.setTurns((turns) => [...turns, { id, text, sentAt: Date.now(), queued: true }]);
+    this.queue.push({ id, text, choice: { key, value } });
     this.emit('message', { turnId: id, text, queued: this.busy || !this.isReady() });
     this.pump();
     return id;
@@ -647,7 +667,7 @@ export class RouterSession {
     }
   }
 
-  private async answer({ id, text }: QueuedMessage, signal: AbortSignal): Promise<void> {
+  private async answer({ id, text, choice }: QueuedMessage, signal: AbortSignal): Promise<void> {
     // A message that answers the open question for missing arguments continues that call. Only
     // a message sent after the question was on screen can answer it.
     const sentAt = this.turn(id)?.sentAt ?? Date.now();
@@ -657,7 +677,11 @@ export class RouterSession {
     );
     const waitingSpec = waiting?.tool && this.specOf(waiting.tool.name);
     const filled =
-      waiting?.tool && waitingSpec ? fillFromFollowUp(waiting.tool, waitingSpec, text) : null;
+      waiting?.tool && waitingSpec
+        ? choice
+          ? fillChoice(waiting.tool, waitingSpec, choice)
+          : fillFromFollowUp(waiting.tool, waitingSpec, text)
+        : null;
     if (waiting?.tool && filled) {
       const tool: ToolCallState = {
         name: waiting.tool.name,
@@ -672,7 +696,16 @@ export class RouterSession {
             return { ...turn, tool: { ...turn.tool, status: 'continued' as const } };
           }
           return turn.id === id
-            ? { ...turn, queued: false, answers: { turnId: waiting.id, keys: filled.filled }, tool }
+            ? {
+                ...turn,
+                queued: false,
+                answers: {
+                  turnId: waiting.id,
+                  keys: filled.filled,
+                  ...(choice && { chosen: true }),
+                },
+                tool,
+              }
             : turn;
         }),
       );

@@ -91,6 +91,21 @@ export function fillFromFollowUp(
   return { arguments: check.arguments, missing: check.missing, filled: accepted };
 }
 
+/**
+ * Fills one missing argument with a value the customer picked (a quick-reply chip), if the open
+ * question asks for that argument and the schema accepts the value; else null.
+ */
+export function fillChoice(
+  tool: ToolCallState,
+  spec: ToolSpec,
+  choice: { key: string; value: string | number | boolean },
+): { arguments: ToolArguments; missing: string[]; filled: string[] } | null {
+  if (!tool.missing.includes(choice.key)) return null;
+  const check = checkArguments(spec.parameters, { ...tool.arguments, [choice.key]: choice.value });
+  if (check.missing.includes(choice.key) || !(choice.key in check.arguments)) return null;
+  return { arguments: check.arguments, missing: check.missing, filled: [choice.key] };
+}
+
 /** Why a classified turn goes to the escalation handler, or null when it does not. */
 export function turnEscalationReason(
   result: Classification,

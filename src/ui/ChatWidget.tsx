@@ -1,12 +1,14 @@
 import {
   useEffect,
+  useId,
+  useLayoutEffect,
   useRef,
   useState,
   type KeyboardEvent,
   type ReactNode,
   type SyntheticEvent,
 } from 'react';
-import type { Catalog, ToolSpec } from '../catalog/types';
+import type { Catalog, LocalizedText, ToolSpec } from '../catalog/types';
 import type { WorkerClassifierOptions } from '../client/worker-classifier';
 import type { Classification } from '../engine/classification';
 import type { DevicePreference } from '../engine/device';
@@ -20,13 +22,12 @@ import { BLOCKING_PROBLEM } from '../router/session';
 import type { RouteHandler, RouterEvent } from '../router/types';
 import type { ToolImplementation } from '../tools/registry';
 import { useColorScheme } from './color-scheme';
-import { EscalationNotice } from './EscalationNotice';
-import { errorText, parseTheme, strings, type Language, type Theme } from './i18n';
-import { IntentChip } from './IntentChip';
-import { RouteReplyNote } from './RouteReplyNote';
+import { parseTheme, strings, type Language, type Theme } from './i18n';
 import { StatusLine } from './StatusLine';
-import { ToolCallCard } from './ToolCallCard';
+import { finalAnswerText, TurnView } from './TurnView';
+import { useAnnouncer } from './useAnnouncer';
 import { useRouterSession } from './useRouterSession';
+import { useVisualViewport } from './useVisualViewport';
 
 export type { ModelLocation };
 
@@ -35,6 +36,9 @@ export interface EscalationEvent {
   text: string;
   classification: Classification;
 }
+
+/** Where the launcher bubble sits on the page. */
+export type LauncherCorner = 'bottom-right' | 'bottom-left' | 'top-right' | 'top-left';
 
 export interface ChatWidgetProps {
   model: ModelLocation;
@@ -82,22 +86,52 @@ export interface ChatWidgetProps {
   onEscalate?: (event: EscalationEvent) => void;
   /** Called on every lifecycle change of the classifier. */
   onStatus?: (status: ClassifierStatus) => void;
-  /** IndexedDB key: when set, the conversation and settings survive reloads. */
+  /** IndexedDB key: when set, the conversation, settings and corrections survive reloads. */
   persistKey?: string;
   /**
-   * A line shown under the status (e.g. that offline caching was refused); a function gets the
+   * A line shown under the header (e.g. that offline caching was refused); a function gets the
    * language the widget shows now, so the line follows the customer's choice.
    */
   notice?: ReactNode | ((language: Language) => ReactNode);
+  /**
+   * `inline` (default): the widget sits where the host put it. `launcher`: a floating chat bubble
+   * in a corner of the page opens it; the model loads when the page is idle or the bubble is
+   * hovered, focused or opened.
+   */
+  layout?: 'inline' | 'launcher';
+  /** The launcher's corner (default `bottom-right`). */
+  corner?: LauncherCorner;
+  /** Start with the launcher open. */
+  defaultOpen?: boolean;
+  /**
+   * The operator's view: under each answer the intent, confidence and runner-ups, the route and
+   * why, timings, the backend, tool arguments, and a control that records the right intent.
+   */
+  inspect?: boolean;
+  /** Questions offered on an empty conversation (default: the catalog's `starters`). */
+  starters?: readonly LocalizedText[];
 }
 
-/** Turns the user can send again: never answered, or lost to a crashed or hung classifier. */
-const RESENDABLE_ERRORS = new Set([
-  'classifier-crashed',
-  'classifier-unresponsive',
-  'classifier-not-ready',
-  'internal',
-]);
+type InspectorModule = typeof import('./InspectorPanel');
+
+/**
+ * The operator's inspector, loaded the first time `inspect` is on: customers' widgets never
+ * download it.
+ */
+function useInspectorModule(inspect: boolean): InspectorModule | null {
+  const [module, setModule] = useState<InspectorModule | null>(null);
+  useEffect(() => {
+    if (!inspect || module) return;
+    let live = true;
+    void import('./InspectorPanel').then((loaded) => {
+      if (live) setModule(loaded);
+    });
+    return () => {
+      live = false;
+    };
+  }, [inspect, module]);
+  return module;
+}
 
 const NEXT_THEME: Record<Theme, Theme> = { auto: 'light', light: 'dark', dark: 'auto' };
 
@@ -106,17 +140,31 @@ const NO_TURNS: readonly ChatTurn[] = [];
 /** A session that has not started yet renders like one checking its device. */
 const STARTING: ClassifierStatus = { state: 'checking-device' };
 
+/** A speech bubble, for the launcher. */
+function ChatIcon() {
+  return (
+    <svg viewBox="0 0 24 24" width="28" height="28" aria-hidden="true" focusable="false">
+      <path
+        fill="currentColor"
+        d="M4 4h16a2 2 0 0 1 2 2v10a2 2 0 0 1-2 2H9l-5 4v-4a2 2 0 0 1-2-2V6a2 2 0 0 1 2-2Zm3 6.5a1.5 1.5 0 1 0 0 .01Zm5 0a1.5 1.5 0 1 0 0 .01Zm5 0a1.5 1.5 0 1 0 0 .01Z"
+      />
+    </svg>
+  );
+}
+
 /**
- * The chat widget: message list, input (Enter sends, Shift+Enter adds a line), intent chips with
- * confidence, route replies, escalation notices, tool-call cards, and the model-status line.
- * Rendering only: the conversation's flow is the router session's (src/router/session.ts). One
- * implementation behind the React component, the `<fenliu-chat>` element and the script-tag
- * bundle.
+ * The chat widget a shop puts in front of its customers: chat bubbles, an answer for every turn in
+ * the customer's language, a typing indicator, quick replies, readable tool cards and
+ * confirmations, and (with `inspect`) the operator's view of each routing decision. Inline, or
+ * behind a launcher bubble. Rendering only: the conversation's flow is the router session's
+ * (src/router/session.ts). One implementation behind the React component, the `<fenliu-chat>`
+ * element and the script-tag bundle.
  */
 export function ChatWidget(props: ChatWidgetProps) {
   const { model, device = 'auto', catalog = null, onEscalate, onStatus, onEvent } = props;
-  const { persistKey, notice } = props;
-  const { session, snapshot } = useRouterSession({
+  const { persistKey, notice, layout = 'inline', corner = 'bottom-right' } = props;
+  const launcher = layout === 'launcher';
+  const { session, snapshot, requestLoad } = useRouterSession({
     worker: {
       ...model,
       device,
@@ -133,8 +181,17 @@ export function ChatWidget(props: ChatWidgetProps) {
     ...(props.language !== undefined && { language: props.language }),
     ...(props.modelReplies !== undefined && { modelReplies: props.modelReplies }),
     ...(persistKey !== undefined && { persistKey }),
+    // NOTE: behind a closed launcher the model loads when the page is idle, not during its load.
+    loadWhen: launcher && props.defaultOpen !== true ? 'idle' : 'mount',
     onEvent: (event) => {
-      if (event.type === 'status') onStatus?.(event.detail);
+      if (event.type === 'status') {
+        onStatus?.(event.detail);
+        // The customer reads a short line; the developer gets what failed and how to fix it.
+        const status = event.detail;
+        if (status.state === 'error' && status.error.code !== 'aborted') {
+          console.error(`fenliu: ${status.error.code}: ${status.error.message}`);
+        }
+      }
       if (event.type === 'escalated') {
         const { text, classification } = event.detail;
         onEscalate?.({ text, classification });
@@ -155,15 +212,37 @@ export function ChatWidget(props: ChatWidgetProps) {
   const colorScheme = useColorScheme(theme);
   const [draft, setDraft] = useState('');
   const [draftLoaded, setDraftLoaded] = useState(persistKey === undefined);
+  const [open, setOpen] = useState(!launcher || props.defaultOpen === true);
+  const [settingsOpen, setSettingsOpen] = useState(false);
+  const [unread, setUnread] = useState(0);
   const input = useRef<HTMLTextAreaElement>(null);
-  const list = useRef<HTMLOListElement>(null);
+  const list = useRef<HTMLDivElement>(null);
+  const root = useRef<HTMLElement>(null);
+  const launcherButton = useRef<HTMLButtonElement>(null);
   const focusWhenReady = useRef(false);
+  const ids = useId();
+  const panelId = `${ids}panel`;
+  const settingsId = `${ids}settings`;
+  const hintId = `${ids}hint`;
   const t = strings(language);
   const ready = status.state === 'ready';
+  const busy = pending !== null || turns.some((turn) => turn.queued);
   // Customers hear only of a problem that stops routing; developers get every one (console, events).
   const blocking = snapshot?.problems.find((problem) => problem.code === BLOCKING_PROBLEM);
   const specOf = (name: string): ToolSpec | undefined =>
     catalog?.tools?.find((spec) => spec.name === name);
+  const destination = describeEscalationConfig(props.escalation ?? null);
+  const starters = props.starters ?? catalog?.starters ?? [];
+  const title = catalog?.name[language] ?? t.assistantName;
+
+  const announcement = useAnnouncer(turns, (turn) => finalAnswerText(turn, t, language, specOf), {
+    // Answers that arrive while the launcher is closed wait as an unread count.
+    onAnswer: () => {
+      if (!open) setUnread((count) => count + 1);
+    },
+  });
+  useVisualViewport(root, launcher && open);
+  const inspector = useInspectorModule(props.inspect === true);
 
   // Attribute or prop changes from the host win over the current setting.
   useEffect(() => {
@@ -199,21 +278,30 @@ export function ChatWidget(props: ChatWidgetProps) {
     void saveDraft(persistKey, draft);
   }, [persistKey, draftLoaded, draft]);
 
-  useEffect(() => {
-    const last = list.current?.lastElementChild;
-    if (last && 'scrollIntoView' in last) last.scrollIntoView({ block: 'nearest' });
-  }, [turns]);
+  // The newest answer stays in view — in the message list only, never the host page's scroll —
+  // unless the customer scrolled up to read something earlier.
+  const stickToBottom = useRef(true);
+  useLayoutEffect(() => {
+    const element = list.current;
+    if (element && stickToBottom.current) element.scrollTop = element.scrollHeight;
+  }, [snapshot, open, props.inspect]);
+
+  function focusComposer(): void {
+    input.current?.focus();
+  }
 
   function send(typed?: string): void {
     const text = (typed ?? draft).trim();
     if (text === '' || !session) return;
     if (typed === undefined) setDraft('');
+    requestLoad();
     session.send(text);
   }
 
   function onSubmit(event: SyntheticEvent): void {
     event.preventDefault();
     send();
+    focusComposer();
   }
 
   function onKeyDown(event: KeyboardEvent<HTMLTextAreaElement>): void {
@@ -227,17 +315,96 @@ export function ChatWidget(props: ChatWidgetProps) {
     }
   }
 
-  return (
+  function openPanel(): void {
+    requestLoad();
+    setOpen(true);
+    setUnread(0);
+  }
+
+  // Focus lands in the composer when the panel opens (not on the first render of an inline
+  // widget: the host page decides where focus starts).
+  // Minimised, it goes back to the launcher bubble, so keyboard users are not left on nothing.
+  const opened = useRef(open);
+  useEffect(() => {
+    if (open && !opened.current) focusComposer();
+    if (!open && opened.current) launcherButton.current?.focus();
+    opened.current = open;
+  }, [open]);
+
+  const panel = (
     <section
+      ref={root}
       className="fenliu"
+      data-layout={layout}
       data-theme={theme}
       data-scheme={colorScheme}
+      data-view={props.inspect ? 'inspect' : 'customer'}
       lang={language === 'zh' ? 'zh-CN' : 'en'}
-      aria-label={t.title}
+      aria-label={title}
+      part="widget"
+      hidden={!open}
+      id={panelId}
     >
-      <header className="fenliu-header">
-        <h2>{t.title}</h2>
+      <header className="fenliu-header" part="header">
+        <span className="avatar" aria-hidden="true">
+          <ChatIcon />
+        </span>
+        <div className="heading">
+          <h2 part="title">{title}</h2>
+          <StatusLine
+            status={status}
+            t={t}
+            onRetry={() => {
+              focusWhenReady.current = true;
+              session?.retry();
+            }}
+            onCancel={() => {
+              session?.cancelLoad();
+            }}
+            autoRetry={snapshot?.classifier.autoRetry ?? null}
+            details={props.inspect === true}
+          />
+        </div>
         <div className="toolbar">
+          <button
+            type="button"
+            className="icon-button language"
+            title={t.languageLabel}
+            lang={language === 'zh' ? 'en' : 'zh-CN'}
+            onClick={() => {
+              session?.setLanguage(language === 'zh' ? 'en' : 'zh');
+            }}
+          >
+            {t.language}
+          </button>
+          <button
+            type="button"
+            className="icon-button settings-toggle"
+            aria-label={settingsOpen ? t.closeSettings : t.settings}
+            aria-expanded={settingsOpen}
+            aria-controls={settingsId}
+            onClick={() => {
+              setSettingsOpen((shown) => !shown);
+            }}
+          >
+            <span aria-hidden="true">⋯</span>
+          </button>
+          {launcher && (
+            <button
+              type="button"
+              className="icon-button minimise"
+              aria-label={t.minimise}
+              onClick={() => {
+                setOpen(false);
+              }}
+            >
+              <span aria-hidden="true">—</span>
+            </button>
+          )}
+        </div>
+      </header>
+      {settingsOpen && (
+        <div className="settings" id={settingsId} role="group" aria-label={t.settings}>
           <button
             type="button"
             className="secondary theme-toggle"
@@ -246,18 +413,7 @@ export function ChatWidget(props: ChatWidgetProps) {
               session?.setTheme(NEXT_THEME[theme]);
             }}
           >
-            {t.theme[theme]}
-          </button>
-          <button
-            type="button"
-            className="secondary language"
-            aria-label={t.languageLabel}
-            lang={language === 'zh' ? 'en' : 'zh-CN'}
-            onClick={() => {
-              session?.setLanguage(language === 'zh' ? 'en' : 'zh');
-            }}
-          >
-            {t.language}
+            {t.themeLabel}: {t.theme[theme]}
           </button>
           <label className="model-replies">
             <input
@@ -269,149 +425,215 @@ export function ChatWidget(props: ChatWidgetProps) {
             />{' '}
             {t.modelReplies}
           </label>
+          {turns.length > 0 && !pending && (
+            <button
+              type="button"
+              className="secondary clear"
+              onClick={() => {
+                session?.clear();
+                setSettingsOpen(false);
+                focusComposer();
+              }}
+            >
+              {t.clear}
+            </button>
+          )}
         </div>
-        <p className="subtitle">{t.subtitle}</p>
-        <StatusLine
+      )}
+      {notice !== undefined && (
+        <p className="notice-line">{typeof notice === 'function' ? notice(language) : notice}</p>
+      )}
+      {snapshot?.classifier.restartedAfter && (
+        <p className="notice-line restarted" data-code={snapshot.classifier.restartedAfter.code}>
+          {t.restarted}
+        </p>
+      )}
+      {blocking && (
+        <p className="notice-line setup-problem" role="alert" data-code={blocking.code}>
+          {t.setupProblem}
+        </p>
+      )}
+      {snapshot?.storageRefused && (
+        <p className="notice-line storage-refused" role="alert">
+          {t.notSaved}
+        </p>
+      )}
+      {props.inspect && inspector && (
+        <inspector.InspectorBar
           status={status}
-          t={t}
-          onRetry={() => {
-            focusWhenReady.current = true;
-            session?.retry();
-          }}
-          onCancel={() => {
-            session?.cancelLoad();
-          }}
-          autoRetry={snapshot?.classifier.autoRetry ?? null}
+          catalog={catalog}
+          language={language}
+          persistKey={persistKey}
         />
-        {notice !== undefined && (
-          <p className="notice-line">{typeof notice === 'function' ? notice(language) : notice}</p>
-        )}
-        {snapshot?.classifier.restartedAfter && (
-          <p className="notice-line restarted" data-code={snapshot.classifier.restartedAfter.code}>
-            {t.restarted}
-          </p>
-        )}
-        {blocking && (
-          <p className="notice-line setup-problem" role="alert" data-code={blocking.code}>
-            {t.setupProblem}
-          </p>
-        )}
-        {snapshot?.storageRefused && (
-          <p className="notice-line storage-refused" role="alert">
-            {t.notSaved}
-          </p>
-        )}
-      </header>
-      <ol className="turns" role="log" aria-live="polite" aria-label={t.conversation} ref={list}>
-        {turns.length === 0 && <li className="hint">{t.empty}</li>}
-        {turns.map((turn) => (
-          <li key={turn.id} className={turn.queued ? 'turn queued' : 'turn'} data-turn-id={turn.id}>
-            <p className="user-text">
-              <span className="visually-hidden">{t.you}: </span>
-              {turn.text}
-            </p>
-            {turn.answers && (
-              <p className="answers-note">{t.answered(turn.answers.keys.join(', '))}</p>
-            )}
-            {turn.result && (
-              <IntentChip result={turn.result} catalog={catalog} language={language} t={t} />
-            )}
-            {turn.tool && (
-              <ToolCallCard
-                call={turn.tool}
-                spec={specOf(turn.tool.name)}
-                language={language}
-                t={t}
-                canAct={ready && !pending && !turns.some((queued) => queued.queued)}
-                onConfirm={() => {
-                  void session?.confirm(turn.id);
-                }}
-                onDecline={() => {
-                  session?.decline(turn.id);
-                }}
-                onChoose={(value) => {
-                  send(value);
-                }}
-              />
-            )}
-            {turn.reply && (
-              <RouteReplyNote
-                reply={turn.reply}
-                t={t}
-                onChoose={(value) => {
-                  send(value);
-                }}
-              />
-            )}
-            {turn.escalation && (
-              <EscalationNotice
-                escalation={turn.escalation}
-                t={t}
-                destination={describeEscalationConfig(props.escalation ?? null)}
-              />
-            )}
-            {pending === turn.id && <p className="classifying">{t.classifying}</p>}
-            {turn.queued && pending !== turn.id && <p className="queued">{t.queued}</p>}
-            {turn.interrupted && <p className="turn-interrupted">{t.interrupted}</p>}
-            {turn.cancelled && <p className="turn-cancelled">{t.turnCancelled}</p>}
-            {turn.error && (
-              <p className="turn-error" role="alert" data-code={turn.error.code}>
-                {errorText(turn.error, t)}
+      )}
+      {/* NOTE: a log is polite by default; each answer is announced once by the region below
+          instead, not every streamed piece or queued message. The log wraps the list (a list
+          with role=log would no longer be a list to assistive technology). */}
+      <div
+        className="turns"
+        role="log"
+        aria-live="off"
+        aria-label={t.conversation}
+        ref={list}
+        part="messages"
+        onScroll={(event) => {
+          const element = event.currentTarget;
+          stickToBottom.current =
+            element.scrollHeight - element.scrollTop - element.clientHeight < 48;
+        }}
+      >
+        <ol className="turn-list">
+          <li className="greeting">
+            <div className="message from-assistant">
+              <p className="bubble assistant" part="assistant-bubble">
+                {t.greeting}
               </p>
-            )}
-            {(turn.interrupted === true ||
-              (turn.error !== undefined && RESENDABLE_ERRORS.has(turn.error.code))) && (
-              <button
-                type="button"
-                className="secondary resend"
-                onClick={() => {
-                  session?.resend(turn.id);
-                }}
-              >
-                {t.resend}
-              </button>
+              <p className="privacy-note">{t.privacy}</p>
+            </div>
+            {turns.length === 0 && starters.length > 0 && (
+              <div className="chips starters" role="group" aria-label={t.startersLabel}>
+                {starters.map((starter) => (
+                  <button
+                    key={starter.zh}
+                    type="button"
+                    className="chip starter"
+                    part="chip"
+                    onClick={() => {
+                      send(starter[language]);
+                      focusComposer();
+                    }}
+                  >
+                    {starter[language]}
+                  </button>
+                ))}
+              </div>
             )}
           </li>
-        ))}
-      </ol>
-      <form className="composer" onSubmit={onSubmit}>
+          {turns.map((turn) => (
+            <TurnView
+              key={turn.id}
+              turn={turn}
+              language={language}
+              t={t}
+              pending={pending === turn.id}
+              canAct={ready && !busy}
+              specOf={specOf}
+              destination={destination}
+              onConfirm={() => {
+                void session?.confirm(turn.id);
+                focusComposer();
+              }}
+              onDecline={() => {
+                session?.decline(turn.id);
+                focusComposer();
+              }}
+              onChoose={(choice) => {
+                requestLoad();
+                session?.choose(choice.key, choice.value, choice.label);
+                focusComposer();
+              }}
+              onSuggestion={(text) => {
+                send(text);
+                focusComposer();
+              }}
+              onResend={() => {
+                session?.resend(turn.id);
+                focusComposer();
+              }}
+              {...(props.inspect &&
+                inspector && {
+                  inspector: (
+                    <inspector.TurnInspection
+                      turn={turn}
+                      catalog={catalog}
+                      status={status}
+                      language={language}
+                      persistKey={persistKey}
+                    />
+                  ),
+                })}
+            />
+          ))}
+        </ol>
+      </div>
+      <p className="visually-hidden announcer" aria-live="polite" aria-atomic="true">
+        {announcement && <span key={announcement.count}>{announcement.text}</span>}
+      </p>
+      <form className="composer" onSubmit={onSubmit} part="composer">
         <textarea
           ref={input}
           aria-label={t.messageLabel}
+          aria-describedby={hintId}
           placeholder={t.placeholder}
           value={draft}
-          rows={2}
+          rows={1}
+          part="input"
+          enterKeyHint="send"
+          onFocus={requestLoad}
           onChange={(event) => {
             setDraft(event.target.value);
           }}
           onKeyDown={onKeyDown}
         />
-        <button type="submit" disabled={draft.trim() === ''}>
-          {t.send}
-        </button>
-        {pending && (
+        <span className="visually-hidden" id={hintId}>
+          {t.composerHint}
+        </span>
+        {pending ? (
           <button
             type="button"
             className="stop"
             onClick={() => {
               session?.cancel();
+              focusComposer();
             }}
           >
             {t.stop}
           </button>
-        )}
-        {turns.length > 0 && !pending && (
+        ) : (
           <button
-            type="button"
-            className="secondary clear"
-            onClick={() => {
-              session?.clear();
-            }}
+            type="submit"
+            className="send"
+            part="send-button"
+            aria-label={t.sendLabel}
+            disabled={draft.trim() === ''}
           >
-            {t.clear}
+            {t.send}
           </button>
         )}
       </form>
     </section>
+  );
+
+  if (!launcher) return panel;
+  return (
+    <div
+      className="fenliu-launcher"
+      data-corner={corner}
+      data-open={open}
+      data-scheme={colorScheme}
+    >
+      {panel}
+      {!open && (
+        <button
+          type="button"
+          ref={launcherButton}
+          className="launcher-button"
+          part="launcher"
+          aria-label={unread > 0 ? `${t.openChat} · ${t.unread(unread)}` : t.openChat}
+          aria-expanded={false}
+          aria-controls={panelId}
+          onPointerEnter={requestLoad}
+          onFocus={requestLoad}
+          onClick={openPanel}
+        >
+          <ChatIcon />
+          {unread > 0 && (
+            <span className="badge" part="badge" aria-hidden="true">
+              {unread > 99 ? '99+' : unread}
+            </span>
+          )}
+        </button>
+      )}
+    </div>
   );
 }

@@ -1,28 +1,39 @@
 import type { EscalationDestination } from '../escalation/types';
 import type { EscalationState } from '../router/conversation';
-import type { Strings } from './i18n';
+import type { Language, Strings } from './i18n';
+import { escalationText } from './reasons';
+import { Typing } from './Typing';
 
 /**
- * What happened to a turn handed over: the reason and where it went (the endpoint's host, or
- * the shop's staff for a hand-off), then the larger model's reply as it streams in (as text),
- * the hand-off to a person, or — with no handler configured — what happens instead, in plain
- * words.
+ * What happened to a turn handed over, as the customer reads it: why it left the assistant (out
+ * of its scope, not sure, asked for a person), then the truth about where it went — to the shop's
+ * staff, to a larger model at a named host (the message left the device), or, with nothing
+ * configured, nowhere — and the larger model's reply as it streams in (as text).
  *
- * `destination` is `describeEscalationConfig(config)` of the handler the turn went to; it is
- * named only when it is the kind of handler the turn used and the turn was sent (not for a turn
- * nothing was sent for: no handler, a misconfigured one, a message over the size cap).
+ * `destination` is where escalated turns go now (`describeEscalationConfig`); the host recorded
+ * on the turn when it was handed over wins (the configuration may have changed since).
  */
 export function EscalationNotice({
   escalation,
+  language,
   t,
   destination,
 }: {
   escalation: EscalationState;
+  language: Language;
   t: Strings;
-  destination?: EscalationDestination;
+  destination?: EscalationDestination | undefined;
 }) {
   const { status } = escalation;
-  const where = destinationText(escalation, destination, t);
+  const endpointHost =
+    escalation.endpointHost ??
+    (escalation.handler === 'chat-completions' && destination?.kind === 'chat-completions'
+      ? destination.host
+      : undefined);
+  const truth = escalationText(
+    { ...escalation, ...(endpointHost !== undefined && { endpointHost }) },
+    language,
+  );
   return (
     <section
       className="escalation"
@@ -30,58 +41,30 @@ export function EscalationNotice({
       data-status={status}
       aria-busy={status === 'streaming'}
     >
-      <p className="escalation-reason">
-        <strong>{t.escalation[escalation.reason]}</strong>
-      </p>
-      {where !== '' && (
-        <p
-          className="escalation-destination"
-          data-kind={destination?.kind}
-          {...(destination?.kind === 'chat-completions' && { 'data-host': destination.host })}
-        >
-          {where}
+      <p className="escalation-reason">{t.escalation[escalation.reason]}</p>
+      {status === 'unavailable' && <p className="escalation-unavailable">{truth}</p>}
+      {status === 'error' && (
+        <p className="escalation-error" role="alert" data-code={escalation.error?.code}>
+          {truth}
         </p>
       )}
-      {status === 'unavailable' && (
-        <p className="escalation-unavailable">{t.escalationUnavailable}</p>
+      {status !== 'unavailable' && status !== 'error' && (
+        <p
+          className="escalation-destination"
+          data-kind={escalation.handler}
+          {...(endpointHost !== undefined && { 'data-host': endpointHost })}
+        >
+          {truth}
+        </p>
       )}
       {escalation.text !== '' && (
         <p className="assistant-reply escalation-reply">{escalation.text}</p>
       )}
       {status === 'streaming' && escalation.text === '' && (
-        <p className="escalation-waiting">{t.escalationWaiting}</p>
-      )}
-      {status === 'done' && escalation.handler === 'handoff' && escalation.text === '' && (
-        <p className="escalation-handoff">{t.escalationHandedOff}</p>
-      )}
-      {status === 'interrupted' && (
-        <p className="escalation-interrupted">{t.escalationInterrupted}</p>
-      )}
-      {escalation.error && (
-        <p className="escalation-error" role="alert" data-code={escalation.error.code}>
-          {t.escalationFailed}: {escalation.error.message}
+        <p className="escalation-waiting">
+          <Typing label={t.typing} />
         </p>
       )}
     </section>
   );
-}
-
-/** "Handed to api.example.com" / "Handed to the shop's staff", or '' when nothing is to be said. */
-function destinationText(
-  escalation: EscalationState,
-  destination: EscalationDestination | undefined,
-  t: Strings,
-): string {
-  // Refused before sending (no handler, misconfigured, message over the size cap): it went nowhere.
-  if (escalation.status === 'unavailable' || escalation.error?.code === 'escalation-unavailable') {
-    return '';
-  }
-  // NOTE: the host recorded when the turn was handed over wins over the current configuration,
-  // which may have changed since; turns saved by an earlier release have none.
-  if (escalation.handler === 'chat-completions' && escalation.endpointHost) {
-    return t.escalationTo(escalation.endpointHost);
-  }
-  if (!destination || destination.kind !== escalation.handler) return '';
-  if (destination.kind === 'handoff') return t.escalationToStaff;
-  return destination.host === '' ? '' : t.escalationTo(destination.host);
 }

@@ -1,5 +1,6 @@
 import type { RouteReply } from '../router/conversation';
 import type { Strings } from './i18n';
+import { Typing } from './Typing';
 
 /**
  * The answer of an intent's route: a catalog template (with its quick replies), an agent's reply
@@ -23,7 +24,9 @@ export function RouteReplyNote({
     >
       {reply.text !== '' && <p className="assistant-reply">{reply.text}</p>}
       {reply.status === 'streaming' && reply.text === '' && (
-        <p className="route-reply-waiting">{t.escalationWaiting}</p>
+        <p className="route-reply-waiting">
+          <Typing label={t.typing} />
+        </p>
       )}
       {reply.status === 'interrupted' && (
         <p className="route-reply-interrupted">{t.escalationInterrupted}</p>
@@ -34,12 +37,13 @@ export function RouteReplyNote({
         </p>
       )}
       {reply.suggestions && reply.suggestions.length > 0 && (
-        <div className="suggestions">
+        <div className="chips suggestions" role="group" aria-label={t.startersLabel}>
           {reply.suggestions.map((suggestion) => (
             <button
               key={suggestion}
               type="button"
-              className="secondary choice"
+              className="chip choice"
+              part="chip"
               onClick={() => {
                 onChoose(suggestion);
               }}

@@ -5,24 +5,22 @@ import { errorText, formatBytes, type Strings } from './i18n';
 export function statusWords(status: ClassifierStatus, t: Strings): string {
   switch (status.state) {
     case 'checking-device':
-      return t.checkingDevice;
     case 'downloading':
-      return t.downloading;
     case 'initializing':
-      return t.initializingOn(status.device.toUpperCase());
     case 'warming-up':
-      return t.warmingUp;
+      return t.preparing;
     case 'ready':
-      return `${t.ready} · ${status.backend.device.toUpperCase()}`;
+      return t.online;
     case 'error':
-      return status.error.code === 'aborted' ? t.cancelled : t.error;
+      return status.error.code === 'aborted' ? t.cancelled : t.loadFailed;
   }
 }
 
 /**
- * The model-status line: lifecycle state, download progress with bytes and percent, and once
- * ready the backend, precision, model size and why that backend was chosen. Offers Cancel while
- * loading and Retry after an error.
+ * The assistant's state as a customer needs it, under the widget's title: one progress bar over
+ * every byte that must arrive while it gets ready (then "preparing" until it is), "online" once
+ * ready, or what failed with Retry. The backend, precision and why are the operator's (the
+ * inspector); they stay on the element as data attributes for hosts and tests.
  */
 export function StatusLine({
   status,
@@ -30,9 +28,12 @@ export function StatusLine({
   onRetry,
   onCancel,
   autoRetry = null,
+  details = false,
 }: {
   status: ClassifierStatus;
   t: Strings;
+  /** The operator's view: a failed load also shows the developer's message (with its fix). */
+  details?: boolean;
   onRetry: () => void;
   onCancel: () => void;
   /** An interrupted download's automatic retry: when back online, or in N ms. */
@@ -42,6 +43,7 @@ export function StatusLine({
   return (
     <div className="status" data-state={status.state} {...readyAttributes(status)}>
       <p className="status-text" role="status" aria-live="polite" aria-atomic="true">
+        {status.state === 'ready' && <span className="online-dot" aria-hidden="true" />}
         {statusWords(status, t)}
       </p>
       {status.state === 'downloading' && (
@@ -49,7 +51,7 @@ export function StatusLine({
           <progress
             max={100}
             value={status.percent}
-            aria-label={t.downloading}
+            aria-label={t.preparing}
             aria-valuetext={`${status.percent.toFixed(0)}%`}
           />
           <span className="download-numbers" data-percent={status.percent.toFixed(2)}>
@@ -58,26 +60,15 @@ export function StatusLine({
           </span>
         </div>
       )}
-      {status.state === 'ready' && (
-        <p className="backend-line">
-          <span className="backend">{status.backend.device.toUpperCase()}</span> ·{' '}
-          <span className="dtype">{status.backend.dtype}</span>
-          {status.backend.modelBytes !== null && (
-            <>
-              {' '}
-              · <span className="model-size">{formatBytes(status.backend.modelBytes)}</span>
-            </>
-          )}{' '}
-          · <span className="model-id">{status.info.modelId}</span>
-          <br />
-          <small className={status.backend.fellBack ? 'reason fell-back' : 'reason'}>
-            {status.backend.reason}
-          </small>
+      {status.state === 'error' && (
+        <p className="status-error" role="alert" data-code={status.error.code}>
+          {errorText(status.error, t)}{' '}
+          <span className="error-code visually-hidden">({status.error.code})</span>
         </p>
       )}
-      {status.state === 'error' && (
-        <p className="status-error" role="alert">
-          {errorText(status.error, t)} <span className="error-code">({status.error.code})</span>
+      {status.state === 'error' && details && (
+        <p className="status-detail" lang="en">
+          {status.error.message}
         </p>
       )}
       {status.state === 'error' && autoRetry !== null && (
@@ -88,7 +79,7 @@ export function StatusLine({
         </p>
       )}
       {loading && (
-        <button type="button" className="secondary" onClick={onCancel}>
+        <button type="button" className="secondary cancel-load" onClick={onCancel}>
           {t.cancel}
         </button>
       )}

@@ -1,35 +1,42 @@
 import type { ToolSpec } from '../catalog/types';
-import { isRecord } from '../shared/validation';
 import type { ToolCallState } from '../router/conversation';
-import type { Language, Strings } from './i18n';
 import { missingQuestion } from '../router/tool-flow';
+import type { Language, Strings } from './i18n';
+import { customerErrorText } from './reasons';
+import {
+  argumentRows,
+  choiceLabel,
+  confirmSentence,
+  resultRows,
+  toolTitle,
+} from './tool-presentation';
 
-function asText(value: unknown): string {
-  if (value === undefined) return '';
-  if (typeof value === 'string') return value;
-  try {
-    return JSON.stringify(value);
-  } catch {
-    // NOTE: cyclic or BigInt values cannot be JSON; say so rather than show "[object Object]".
-    return `(${typeof value} that cannot be shown as JSON)`;
-  }
-}
-
-/** A flat object as `key: value` rows; anything else as one JSON line. Text only, never HTML. */
-function Fields({ value, className }: { value: unknown; className: string }) {
-  if (!isRecord(value)) {
-    return <pre className={className}>{asText(value)}</pre>;
-  }
+/** Rows of `label value` as a definition list; values are text, never HTML. */
+function Rows({
+  rows,
+  className,
+}: {
+  rows: readonly { key: string; label: string; value: string }[];
+  className: string;
+}) {
+  if (rows.length === 0) return null;
   return (
     <dl className={className}>
-      {Object.entries(value).map(([key, item]) => (
+      {rows.map(({ key, label, value }) => (
         <div key={key} className="field" data-key={key}>
-          <dt>{key}</dt>
-          <dd>{asText(item)}</dd>
+          <dt>{label}</dt>
+          <dd>{value}</dd>
         </div>
       ))}
     </dl>
   );
+}
+
+/** A quick reply: the allowed value in the customer's words, sent as their answer. */
+export interface ToolChoice {
+  key: string;
+  value: string | number;
+  label: string;
 }
 
 export interface ToolCallCardProps {
@@ -41,93 +48,35 @@ export interface ToolCallCardProps {
   canAct: boolean;
   onConfirm: () => void;
   onDecline: () => void;
-  /** Sends one of a missing argument's allowed values as the user's answer. */
-  onChoose: (value: string) => void;
+  /** Sends one of a missing argument's allowed values as the customer's answer. */
+  onChoose: (choice: ToolChoice) => void;
 }
 
 /**
- * One tool call: what the tool is, the arguments the model read from the message, its status,
- * the question for missing arguments (with the allowed values as buttons), the confirmation of
- * a change, and the result or error with the reply. Everything is rendered as text.
+ * A tool call as a customer reads it: the question for what is missing (with the allowed values
+ * as quick replies), a confirmation that states exactly what will change, the result as a card
+ * with the fields the catalog names for customers, or what went wrong in plain words. The
+ * catalog's `presentation` gives the words (src/ui/tool-presentation.ts); keys and raw values are
+ * the operator's, shown in the inspector.
  */
 export function ToolCallCard(props: ToolCallCardProps) {
   const { call, spec, language, t, canAct } = props;
-  const choices =
-    call.status === 'needs-input'
-      ? call.missing.flatMap((key) => {
-          const schema = spec?.parameters.properties[key];
-          return schema?.type === 'string' && schema.enum ? schema.enum : [];
-        })
-      : [];
+  const title = spec ? toolTitle(spec, language) : call.name;
   return (
     <section
       className="tool-call"
       data-tool={call.name}
       data-status={call.status}
-      aria-label={`${t.toolCall} ${call.name}`}
+      aria-label={title}
+      part="tool-card"
     >
-      <header>
-        <span className="tool-kind">{t.toolCall}</span>{' '}
-        <code className="tool-name">{call.name}</code>{' '}
-        <span className={`tool-status tool-status-${call.status}`}>
-          {t.toolStatus[call.status]}
-        </span>
-        {spec && <p className="tool-description">{spec.description[language]}</p>}
-      </header>
-      <h3 className="visually-hidden">{t.toolArguments}</h3>
-      <Fields value={call.arguments} className="tool-arguments" />
-      {call.status === 'needs-input' && (
-        <div className="tool-ask" role="note">
-          <p>
-            {missingQuestion(spec, call.missing, language, t.toolAskFallback)}{' '}
-            <span className="tool-missing" data-missing={call.missing.join(' ')}>
-              ({t.toolMissing}: {call.missing.join(', ')})
-            </span>
-          </p>
-          {choices.length > 0 && (
-            <p className="tool-choices" aria-label={t.toolChoices}>
-              {choices.map((choice) => (
-                <button
-                  key={choice}
-                  type="button"
-                  className="secondary"
-                  disabled={!canAct}
-                  onClick={() => {
-                    props.onChoose(choice);
-                  }}
-                >
-                  {choice}
-                </button>
-              ))}
-            </p>
-          )}
-        </div>
-      )}
-      {call.status === 'needs-confirmation' && (
-        <div className="tool-confirm" role="group" aria-label={t.toolConfirmQuestion}>
-          <p>{t.toolConfirmQuestion}</p>
-          <button type="button" className="confirm" disabled={!canAct} onClick={props.onConfirm}>
-            {t.toolConfirm}
-          </button>{' '}
-          <button
-            type="button"
-            className="secondary decline"
-            disabled={!canAct}
-            onClick={props.onDecline}
-          >
-            {t.toolDecline}
-          </button>
-        </div>
-      )}
-      {call.status === 'done' && (
-        <>
-          <h3 className="visually-hidden">{t.toolResult}</h3>
-          <Fields value={call.result} className="tool-result" />
-        </>
-      )}
+      <Body {...props} />
       {call.error && (
         <p className="tool-error" role="alert" data-code={call.error.code}>
-          {call.error.message}
+          {customerErrorText(call.error.code, language) ??
+            // NOTE: a tool's own failure message is written for the customer (the tool
+            // contract in src/tools/registry.ts): "没有找到订单 …".
+            (call.error.code === 'tool-failed' ? call.error.message : t.toolFailed)}
         </p>
       )}
       {call.reply && (
@@ -138,6 +87,106 @@ export function ToolCallCard(props: ToolCallCardProps) {
           )}
         </p>
       )}
+      {!canAct && call.status === 'needs-confirmation' && (
+        <span className="visually-hidden">{t.toolRunning}</span>
+      )}
     </section>
   );
+}
+
+function Body({ call, spec, language, t, canAct, ...actions }: ToolCallCardProps) {
+  switch (call.status) {
+    case 'needs-input': {
+      const choices = call.missing.flatMap((key): ToolChoice[] => {
+        const schema = spec?.parameters.properties[key];
+        const values = schema && 'enum' in schema ? (schema.enum ?? []) : [];
+        return values.map((value) => ({
+          key,
+          value,
+          label: spec ? choiceLabel(spec, key, value, language) : String(value),
+        }));
+      });
+      return (
+        <div className="tool-ask" data-missing={call.missing.join(' ')}>
+          <p className="assistant-text">
+            {missingQuestion(spec, call.missing, language, t.toolAskFallback)}
+          </p>
+          {choices.length > 0 && (
+            <div className="chips tool-choices" role="group" aria-label={t.toolChoices}>
+              {choices.map((choice) => (
+                <button
+                  key={`${choice.key}=${String(choice.value)}`}
+                  type="button"
+                  className="chip"
+                  part="chip"
+                  data-value={String(choice.value)}
+                  disabled={!canAct}
+                  onClick={() => {
+                    actions.onChoose(choice);
+                  }}
+                >
+                  {choice.label}
+                </button>
+              ))}
+            </div>
+          )}
+        </div>
+      );
+    }
+    case 'needs-confirmation':
+      return (
+        <div className="tool-confirm" role="group" aria-labelledby={undefined}>
+          <p className="tool-confirm-title">
+            <strong>{t.toolConfirmTitle}</strong>
+          </p>
+          <p className="tool-confirm-sentence">
+            {spec ? confirmSentence(spec, call.arguments, language) : call.name}
+          </p>
+          {spec && (
+            <Rows rows={argumentRows(spec, call.arguments, language)} className="tool-arguments" />
+          )}
+          <div className="tool-actions">
+            <button
+              type="button"
+              className="confirm"
+              part="confirm-button"
+              disabled={!canAct}
+              onClick={actions.onConfirm}
+            >
+              {t.toolConfirm}
+            </button>
+            <button
+              type="button"
+              className="secondary decline"
+              disabled={!canAct}
+              onClick={actions.onDecline}
+            >
+              {t.toolDecline}
+            </button>
+          </div>
+        </div>
+      );
+    case 'running':
+      return <p className="tool-running assistant-text">{t.toolRunning}</p>;
+    case 'done':
+      return (
+        <div className="tool-done">
+          <p className="tool-title">
+            <strong>{spec ? toolTitle(spec, language) : call.name}</strong>
+          </p>
+          <Rows
+            rows={spec ? resultRows(spec, call.result, language) : []}
+            className="tool-result"
+          />
+        </div>
+      );
+    case 'declined':
+      return <p className="tool-declined assistant-text">{t.toolDeclined}</p>;
+    case 'continued':
+      return <p className="tool-continued assistant-text">{t.toolContinued}</p>;
+    case 'interrupted':
+      return <p className="tool-interrupted assistant-text">{t.toolInterrupted}</p>;
+    case 'error':
+      return null;
+  }
 }

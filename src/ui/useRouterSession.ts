@@ -1,4 +1,4 @@
-import { useEffect, useRef, useState, useSyncExternalStore } from 'react';
+import { useCallback, useEffect, useRef, useState, useSyncExternalStore } from 'react';
 import { WorkerClassifier, type WorkerClassifierOptions } from '../client/worker-classifier';
 import { RouterSession } from '../router/session';
 import type { RouterEvent, RouterOptions, RouterSnapshot } from '../router/types';
@@ -6,6 +6,11 @@ import type { RouterEvent, RouterOptions, RouterSnapshot } from '../router/types
 /** What the widget needs to start its session: where the model is, and the host's setup. */
 export interface SessionSetup extends Omit<RouterOptions, 'classifier'> {
   worker: WorkerClassifierOptions;
+  /**
+   * When the model starts loading: at once (`mount`, the default), or when the page is idle
+   * (`idle`: a closed launcher), whichever comes first of that and `requestLoad()`.
+   */
+  loadWhen?: 'mount' | 'idle';
   /** Every session event, for the host (DOM events, React callbacks). */
   onEvent?: (event: RouterEvent) => void;
 }
@@ -19,12 +24,15 @@ export interface SessionSetup extends Omit<RouterOptions, 'classifier'> {
 export function useRouterSession(setup: SessionSetup): {
   session: RouterSession | null;
   snapshot: RouterSnapshot | null;
+  /** Starts loading the model now, if it has not started (hover, open, a sent message). */
+  requestLoad: () => void;
 } {
-  const { worker, onEvent, ...sessionOptions } = setup;
+  const { worker, onEvent, loadWhen = 'mount', ...sessionOptions } = setup;
   const { catalog, tools, handlers, escalation, toolReply } = sessionOptions;
   const { modelBase, modelId, ortBase, device, dtype, browserCache, callTimeoutMs, createWorker } =
     worker;
   const [session, setSession] = useState<RouterSession | null>(null);
+  const startLoad = useRef<() => void>(() => undefined);
   // NOTE: hosts often pass a new callback every render; the session hears the latest one, and
   // from its first event on (subscribing in a later effect would miss the first statuses).
   const onEventLatest = useRef(onEvent);
@@ -57,14 +65,26 @@ export function useRouterSession(setup: SessionSetup): {
     // NOTE: the session is the external system this effect starts; render needs its handle.
     // eslint-disable-next-line react-hooks/set-state-in-effect
     setSession(created);
-    void classifier.load();
+    let started = false;
+    const load = (): void => {
+      if (started) return;
+      started = true;
+      void classifier.load();
+    };
+    startLoad.current = load;
+    let cancelIdle = (): void => undefined;
+    if (loadWhen === 'mount') load();
+    else cancelIdle = whenIdle(load);
     return () => {
+      cancelIdle();
+      startLoad.current = () => undefined;
       stopEvents();
       void created.dispose();
     };
     // NOTE: only the model's location makes a new session; the rest is applied by `configure`.
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [modelBase, modelId, ortBase, device, dtype, browserCache, callTimeoutMs, createWorker]);
+  // NOTE: `loadWhen` is read when the session starts; changing it later changes nothing.
 
   useEffect(() => {
     session?.configure({ catalog, tools, handlers, escalation, toolReply });
@@ -74,5 +94,25 @@ export function useRouterSession(setup: SessionSetup): {
     (listener) => session?.subscribe(listener) ?? (() => undefined),
     () => session?.snapshot ?? null,
   );
-  return { session, snapshot };
+  const requestLoad = useCallback(() => {
+    startLoad.current();
+  }, []);
+  return { session, snapshot, requestLoad };
+}
+
+/** How long an idle launcher waits at most for an idle moment before it loads anyway. */
+const IDLE_LOAD_TIMEOUT_MS = 4000;
+
+/** Runs `work` once the page is idle (or after `IDLE_LOAD_TIMEOUT_MS`); returns a cancel. */
+function whenIdle(work: () => void): () => void {
+  if (typeof requestIdleCallback === 'function') {
+    const handle = requestIdleCallback(work, { timeout: IDLE_LOAD_TIMEOUT_MS });
+    return () => {
+      cancelIdleCallback(handle);
+    };
+  }
+  const timer = setTimeout(work, IDLE_LOAD_TIMEOUT_MS / 2);
+  return () => {
+    clearTimeout(timer);
+  };
 }

@@ -408,6 +408,13 @@ describe('fenliu calibrate', () => {
     expect(result.reason).toBe(
       `confidence ${result.confidence.toFixed(2)} for 修改信息 is below its out-of-scope threshold 0.50`,
     );
+    // The same as data, which the widget words in the user's language.
+    expect(result.reasonCode).toEqual({
+      code: 'below-out-of-scope',
+      intentId: 'update_info',
+      confidence: result.confidence,
+      threshold: 0.5,
+    });
   });
 
   it('refuses too few in-scope rows, or out-of-scope rows only, with what to add, before the model runs', async () => {

@@ -5,7 +5,7 @@ import { ARTIFACTS, DEMO_MODEL_ID, PUBLIC_MODELS } from '../../scripts/lib/paths
 import { chooseDtype } from '../../src/engine/device';
 import type { ModelCard } from '../../src/engine/model-folder';
 import { launchChromium, serveDemo, watchPage, type DemoServer } from '../../scripts/lib/browser';
-import { lifecycleProblems, recordStatuses } from '../support/widget';
+import { intentOf, lifecycleProblems, recordStatuses } from '../support/widget';
 
 let server: DemoServer;
 beforeAll(async () => {
@@ -26,7 +26,7 @@ describe.each([
 ] as const)('demo page on $device', ({ device, webgpu }) => {
   // SwiftShader's adapter has no shader-f16.
   const choice = { device, shaderF16: false };
-  it('downloads 0→100 %, shows the backend, and routes 取消我的订阅 and 修改我的收货地址, using only its own origin', async () => {
+  it('downloads 0→100 %, shows the backend (inspector), and routes 取消我的订阅 and 修改我的收货地址, using only its own origin', async () => {
     const browser = await launchChromium({ webgpu });
     try {
       const page = await browser.context.newPage();
@@ -34,9 +34,12 @@ describe.each([
       const statuses = await recordStatuses(page);
 
       const started = Date.now();
-      await page.goto(`${server.url}?device=${device}`);
+      // The operator's view: the backend line, and each turn's intent, confidence and runner-ups.
+      await page.goto(`${server.url}?device=${device}&inspect=1`);
       const status = page.locator('.status[data-device]');
       await status.waitFor({ timeout: 240_000 });
+      // Customers read only that the assistant is online.
+      expect(await status.locator('.status-text').textContent()).toBe('在线');
       console.log(`${device}: first load to ready ${Date.now() - started} ms`);
       expect(await status.getAttribute('data-device')).toBe(device);
       // The precision the device policy picks from the model card (int8 on WASM; on a WebGPU
@@ -44,17 +47,26 @@ describe.each([
       expect(await status.getAttribute('data-dtype')).toBe(chooseDtype(choice, card.dtypes));
       expect(await status.getAttribute('data-fell-back')).toBe('false');
       expect(Number(await status.getAttribute('data-model-bytes'))).toBeGreaterThan(5e6);
-      expect(await status.locator('.backend').textContent()).toBe(device.toUpperCase());
-      expect(await status.locator('.model-size').textContent()).toMatch(/^\d+\.\d MB$/);
+      const backendLine = page.locator('.inspector-bar .backend-line');
+      expect(await backendLine.locator('.backend').textContent()).toBe(
+        device === 'wasm' ? 'WASM' : 'WebGPU',
+      );
+      expect(await backendLine.locator('.dtype').textContent()).toBe(
+        chooseDtype(choice, card.dtypes),
+      );
+      expect(await backendLine.locator('.model-size').textContent()).toMatch(/^\d+\.\d MB$/);
       expect(lifecycleProblems(await statuses())).toEqual([]);
 
       const input = page.getByRole('textbox', { name: '消息' });
       await input.fill('取消我的订阅');
       await input.press('Enter');
-      const first = page.locator('.turn .intent').first();
+      const first = page.locator('.turn .inspector .intent').first();
       await first.waitFor({ timeout: 120_000 });
       expect(await first.locator('.label').textContent()).toBe('取消服务');
       expect(await first.getAttribute('data-intent')).toBe('cancel_service');
+      expect(await page.locator('.turn').first().getAttribute('data-intent')).toBe(
+        'cancel_service',
+      );
       const confidence = Number(await first.getAttribute('data-confidence'));
       expect(confidence).toBeGreaterThan(0);
       expect(confidence).toBeLessThanOrEqual(1);
@@ -80,7 +92,7 @@ describe.each([
       await input.press('Shift+Enter');
       expect(await input.inputValue()).toBe('修改我的收货地址\n');
       await input.press('Enter');
-      const second = page.locator('.turn .intent').nth(1);
+      const second = page.locator('.turn .inspector .intent').nth(1);
       await second.waitFor({ timeout: 120_000 });
       expect(await second.locator('.label').textContent()).toBe('修改信息');
 
@@ -94,6 +106,7 @@ describe.each([
         await stopped.waitFor({ timeout: 120_000 });
         expect(await stopped.textContent()).toBe('已停止');
         expect(await page.locator('.turn').nth(2).locator('.intent').count()).toBe(0);
+        expect(await page.locator('.turn').nth(2).getAttribute('data-intent')).toBeNull();
       }
 
       await page.screenshot({ path: join(ARTIFACTS, `demo-${device}.png`), fullPage: true });
@@ -130,24 +143,28 @@ describe('demo page controls', () => {
     try {
       const page = await browser.context.newPage();
       const watch = watchPage(browser.context, page, server.origin);
-      await page.goto(`${server.url}?device=wasm&lang=en&theme=dark`);
+      await page.goto(`${server.url}?device=wasm&lang=en&theme=dark&inspect=1`);
       // Cancel is offered from the first lifecycle state on; it stops the worker.
       await page.getByRole('button', { name: 'Cancel' }).click();
       const status = page.getByRole('status');
       await expect.poll(() => status.textContent()).toBe('Loading cancelled');
       expect(await page.locator('.status-error .error-code').textContent()).toBe('(aborted)');
-      expect(await page.getByRole('button', { name: 'Send' }).isDisabled()).toBe(true);
+      expect(
+        await page.getByRole('button', { name: 'Send message', exact: true }).isDisabled(),
+      ).toBe(true);
 
       await page.getByRole('button', { name: 'Retry' }).click();
       await page.locator('.status[data-device]').waitFor({ timeout: 240_000 });
-      expect(await status.textContent()).toBe('Ready · WASM');
+      expect(await status.textContent()).toBe('Online');
+      expect(await page.locator('.status').getAttribute('data-device')).toBe('wasm');
+      expect(await page.locator('.inspector-bar .backend').textContent()).toBe('WASM');
       // Retry hands the keyboard back to the message box once the model is ready.
       const input = page.getByRole('textbox', { name: 'Message' });
       await expect.poll(() => input.evaluate((element) => element.matches(':focus'))).toBe(true);
       await page.keyboard.type('我要开发票');
       await page.keyboard.press('Enter');
       const log = page.getByRole('log', { name: 'Conversation' });
-      await log.locator('.intent').first().waitFor({ timeout: 120_000 });
+      expect(await intentOf(log.locator('.turn').first())).toBe('invoice');
       expect(await log.locator('.intent .label').first().textContent()).toBe('Invoice');
       expect(await page.locator('section.fenliu').getAttribute('data-theme')).toBe('dark');
       await page.screenshot({ path: join(ARTIFACTS, 'demo-en-dark.png'), fullPage: true });

@@ -52,6 +52,25 @@ async function setEscalation(page: Page, url: string, model: string): Promise<vo
   );
 }
 
+/** Starts recording the `fenliu-error` events the page hears (the developer's side of errors). */
+async function recordErrors(page: Page): Promise<void> {
+  await page.evaluate(() => {
+    const heard: unknown[] = [];
+    Object.assign(window, { heardErrors: heard });
+    document.addEventListener('fenliu-error', (event) => {
+      heard.push((event as CustomEvent).detail);
+    });
+  });
+}
+
+async function heardErrors(page: Page): Promise<{ error: { code: string; message: string } }[]> {
+  return page.evaluate(
+    () =>
+      (window as unknown as { heardErrors: { error: { code: string; message: string } }[] })
+        .heardErrors,
+  );
+}
+
 describe('what the conversation may reach', () => {
   it('the demo page takes no escalation endpoint from its URL: nothing is sent, the page says so', async () => {
     const page = await browser.context.newPage();
@@ -65,9 +84,12 @@ describe('what the conversation may reach', () => {
     await page.locator('.status[data-device]').waitFor({ timeout: LOAD_TIMEOUT });
 
     const away = await say(page, '今天天气怎么样');
-    expect(await away.locator('.intent').getAttribute('data-route')).toBe('out_of_scope');
+    expect(await away.getAttribute('data-route')).toBe('out_of_scope');
     expect(await away.locator('.escalation').getAttribute('data-status')).toBe('unavailable');
     expect(await away.locator('.escalation-destination').count()).toBe(0);
+    expect(await away.locator('.escalation-unavailable').textContent()).toBe(
+      '这个页面没有配置转交渠道（离线），消息没有发送给任何人或任何服务。',
+    );
     record({
       area: 'egress',
       case: 'demo page opened with ?escalation-url= pointing at a server',
@@ -91,16 +113,24 @@ describe('what the conversation may reach', () => {
     });
     await page.goto(`${server.url}examples/custom-element/?device=wasm&lang=en`);
     await page.locator('fenliu-chat .status[data-device]').waitFor({ timeout: LOAD_TIMEOUT });
+    await recordErrors(page);
 
     // A 307 to another server: refused, and the other server never hears of the conversation.
     await setEscalation(page, redirecting.url, 'redirect');
     const redirected = await say(page, '今天天气怎么样');
-    expect(await redirected.locator('.escalation-destination').textContent()).toBe(
-      `Handed to ${new URL(redirecting.url).host}`,
-    );
+    // A failed hand-over names the host it went to in its notice (no destination line then).
     const error = redirected.locator('.escalation-error');
     expect(await error.getAttribute('data-code')).toBe('escalation-network');
-    expect(await error.textContent()).toContain('answered with a redirect');
+    expect(await error.textContent()).toBe(
+      `The hand-over to a larger model at ${new URL(redirecting.url).host} failed. ` +
+        'Sorry, the answering service cannot be reached right now. Please try again later.',
+    );
+    expect(await redirected.locator('.escalation-destination').count()).toBe(0);
+    // Why, for the developer: the turn's error event names the redirect.
+    expect(
+      (await heardErrors(page)).find((heard) => heard.error.code === 'escalation-network')?.error
+        .message,
+    ).toContain('answered with a redirect');
     expect(await redirected.locator('.escalation-reply').count()).toBe(0);
     record({
       area: 'egress',
@@ -114,11 +144,12 @@ describe('what the conversation may reach', () => {
     // 10 MB of reply: shown up to the cap, then the error; the page goes on.
     await setEscalation(page, endpoint.url, 'huge');
     const huge = await say(page, '推荐一部电影');
-    expect(await huge.locator('.escalation-destination').textContent()).toBe(
-      `Handed to ${new URL(endpoint.url).host}`,
-    );
     expect(await huge.locator('.escalation-error').getAttribute('data-code')).toBe(
       'escalation-bad-stream',
+    );
+    expect(await huge.locator('.escalation-error').textContent()).toBe(
+      `The hand-over to a larger model at ${new URL(endpoint.url).host} failed. ` +
+        'Sorry, the reply from the answering service was incomplete. Please try again later.',
     );
     const kept = (await huge.locator('.escalation-reply').textContent()) ?? '';
     record({
@@ -133,6 +164,12 @@ describe('what the conversation may reach', () => {
     await setEscalation(page, endpoint.url, 'echo');
     const next = await say(page, '讲个笑话');
     expect(await next.locator('.escalation').getAttribute('data-status')).toBe('done');
+    const destination = next.locator('.escalation-destination');
+    expect(await destination.getAttribute('data-kind')).toBe('chat-completions');
+    expect(await destination.getAttribute('data-host')).toBe(new URL(endpoint.url).host);
+    expect(await destination.textContent()).toBe(
+      `This answer comes from a larger model at ${new URL(endpoint.url).host}; your message was sent there.`,
+    );
     const sent = endpoint.completions().at(-1);
     const sentBytes = Buffer.byteLength(JSON.stringify(sent?.body ?? null), 'utf8');
     expect(sentBytes).toBeLessThan(DEFAULT_MAX_HISTORY_BYTES + 1024);

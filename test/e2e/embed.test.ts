@@ -10,6 +10,7 @@ import {
   type Browser,
   type DemoServer,
 } from '../../scripts/lib/browser';
+import { intentOf } from '../support/widget';
 
 let server: DemoServer;
 let browser: Browser;
@@ -39,13 +40,28 @@ function styleOf(page: Page, selector: string) {
   });
 }
 
+/** Sends a message and returns the intent its turn was routed to (`li.turn[data-intent]`). */
 async function classify(page: Page, text: string, nth: number): Promise<string | null> {
   const input = page.locator('fenliu-chat textarea, [data-fenliu-host] textarea').first();
   await input.fill(text);
   await input.press('Enter');
-  const chip = page.locator('.turn .intent .label').nth(nth);
-  await chip.waitFor({ timeout: 120_000 });
-  return chip.textContent();
+  // NOTE: `li.turn`: the host pages have a `.turn` of their own, outside the widget.
+  return intentOf(page.locator('li.turn').nth(nth), 120_000);
+}
+
+/** The intent's name as the inspector shows it on the `nth` turn (the element's `inspect` on). */
+async function intentName(page: Page, nth: number): Promise<string | null> {
+  const label = page.locator('li.turn').nth(nth).locator('.inspector .intent .label');
+  await label.waitFor({ timeout: 120_000 });
+  return label.textContent();
+}
+
+/** Turns on a `<fenliu-chat>`'s operator view (its `inspect` attribute). */
+async function inspect(page: Page): Promise<void> {
+  await page.locator('fenliu-chat').evaluate((element) => {
+    element.setAttribute('inspect', '');
+  });
+  await page.locator('fenliu-chat .inspector-bar').waitFor();
 }
 
 /** The session events a host page hears, as `fenliu-<type>` DOM events on the document. */
@@ -95,14 +111,17 @@ describe('embedding on host pages', () => {
     const hostTurnBefore = await styleOf(page, '#host-turn');
     const hostButtonBefore = await styleOf(page, '#host-button');
 
+    // The page places the widget behind a launcher bubble; the model loads meanwhile.
     const status = page.locator('fenliu-chat .status[data-device]');
-    await status.waitFor({ timeout: LOAD_TIMEOUT });
+    await status.waitFor({ timeout: LOAD_TIMEOUT, state: 'attached' });
+    await page.locator('fenliu-chat .launcher-button').click();
+    await status.waitFor();
     expect(await status.getAttribute('data-device')).toBe('wasm');
 
     // Leak in: the host hides `.status`/`.turns`, paints buttons green, sets 30px red monospace
     // text with letter spacing on `*` (!important). None of it may reach the shadow tree.
     expect(await status.isVisible()).toBe(true);
-    const inside = await page.locator('fenliu-chat .subtitle').evaluate((element) => {
+    const inside = await page.locator('fenliu-chat .fenliu-header h2').evaluate((element) => {
       const style = getComputedStyle(element);
       return {
         color: style.color,
@@ -112,7 +131,7 @@ describe('embedding on host pages', () => {
       };
     });
     expect(inside.color).not.toBe('rgb(255, 0, 0)');
-    expect(inside.fontSize).toBe('14.4px'); // 0.9rem of the widget's own 16px
+    expect(inside.fontSize).toBe('16.8px'); // the title's 1.05rem of 16px
     expect(inside.letterSpacing).toBe('normal');
     expect(inside.fontFamily).not.toContain('Courier');
     const widgetButton = await page
@@ -120,7 +139,7 @@ describe('embedding on host pages', () => {
       .evaluate((element) => getComputedStyle(element).backgroundColor);
     expect(widgetButton).not.toBe('rgb(0, 255, 0)');
 
-    expect(await classify(page, '取消我的订阅', 0)).toBe('Cancel service');
+    expect(await classify(page, '取消我的订阅', 0)).toBe('cancel_service');
     expect(await page.locator('fenliu-chat .turns').isVisible()).toBe(true);
 
     // Leak out: the widget styles `.turn` and `button`; the host's elements keep their styles.
@@ -144,10 +163,13 @@ describe('embedding on host pages', () => {
     await expect
       .poll(() => page.locator('#events li').allTextContents())
       .toContain('status: ready');
+    // The operator's view names each turn's intent in the UI language.
+    await inspect(page);
 
     // Every routing decision reaches the host as a bubbling, composed DOM event.
     await recordEvents(page);
-    expect(await classify(page, '你好', 0)).toBe('Greeting & small talk');
+    expect(await classify(page, '你好', 0)).toBe('greeting');
+    expect(await intentName(page, 0)).toBe('Greeting & small talk');
     await expect
       .poll(async () => (await heardEvents(page)).map(({ type }) => type))
       .toEqual(['fenliu-message', 'fenliu-classified', 'fenliu-route', 'fenliu-reply']);
@@ -175,15 +197,16 @@ describe('embedding on host pages', () => {
       'I want a refund',
     ]);
 
-    expect(await classify(page, '修改我的收货地址', 1)).toBe('Update details');
-    expect(await page.locator('fenliu-chat .subtitle').textContent()).toMatch(/^The model runs/);
+    expect(await classify(page, '修改我的收货地址', 1)).toBe('update_info');
+    expect(await intentName(page, 1)).toBe('Update details');
+    // The title is the catalog's name, in the UI language.
+    const title = page.locator('fenliu-chat .fenliu-header h2');
+    expect(await title.textContent()).toBe('E-commerce customer service');
 
     await page.locator('#toggle-lang').click();
-    await expect
-      .poll(() => page.locator('fenliu-chat .subtitle').textContent())
-      .toBe('模型在你的浏览器里运行，消息不会离开本机。');
-    // The chip follows the language: the catalog's Chinese name.
-    expect(await page.locator('.turn .intent .label').nth(1).textContent()).toBe('修改信息');
+    await expect.poll(() => title.textContent()).toBe('电商客服');
+    // The intent's name follows the language: the catalog's Chinese name.
+    expect(await intentName(page, 1)).toBe('修改信息');
 
     const root = page.locator('fenliu-chat section.fenliu');
     expect(await root.getAttribute('data-theme')).toBe('light');
@@ -214,6 +237,7 @@ describe('embedding on host pages', () => {
     });
     await page.goto(`${server.url}examples/custom-element/?device=wasm&lang=en`);
     await page.locator('fenliu-chat .status[data-device]').waitFor({ timeout: LOAD_TIMEOUT });
+    await inspect(page);
     await recordEvents(page);
     // The host renames one intent's label: the model still answers with the old one.
     await page.evaluate(() => {
@@ -251,15 +275,14 @@ describe('embedding on host pages', () => {
     await input.press('Enter');
     await page.locator('fenliu-chat .turn .queued').waitFor();
     expect(await page.locator('fenliu-chat .turn .intent').count()).toBe(0);
+    expect(await page.locator('fenliu-chat .turn[data-intent]').count()).toBe(0);
     // … and is answered once the host gives the model's catalog back.
     await page.evaluate(() => {
       const chat = document.querySelector('fenliu-chat') as HTMLElement & { catalog: unknown };
       chat.catalog = (window as unknown as { originalCatalog: unknown }).originalCatalog;
     });
-    await page.locator('fenliu-chat .turn .intent .label').waitFor({ timeout: 120_000 });
-    expect(await page.locator('fenliu-chat .turn .intent .label').textContent()).toBe(
-      'Update details',
-    );
+    expect(await intentOf(page.locator('fenliu-chat .turn').first(), 120_000)).toBe('update_info');
+    expect(await intentName(page, 0)).toBe('Update details');
     expect(await notice.count()).toBe(0);
     await page.close();
   });
@@ -273,13 +296,13 @@ describe('embedding on host pages', () => {
     expect(
       await page.locator('[data-fenliu-host]').evaluate((element) => element.shadowRoot !== null),
     ).toBe(true);
-    expect(await classify(page, '我要开发票', 0)).toBe('Invoice');
+    expect(await classify(page, '我要开发票', 0)).toBe('invoice');
     // The host's `onRoute` and `onClassified` callbacks heard the turn.
     await expect
       .poll(() => page.locator('#routes li').allTextContents())
       .toEqual(['invoice → tool (request_invoice)']);
     // A complaint goes to the host's service desk, in its queue.
-    expect(await classify(page, '我要投诉你们的快递员态度太差', 1)).toBe('Complaint');
+    expect(await classify(page, '我要投诉你们的快递员态度太差', 1)).toBe('complaint');
     await expect
       .poll(() => page.locator('#routes li').allTextContents())
       .toEqual(['invoice → tool (request_invoice)', 'complaint → human (service_desk)']);
@@ -288,12 +311,35 @@ describe('embedding on host pages', () => {
         page.locator('[data-fenliu-host] .route-reply .assistant-reply').last().textContent(),
       )
       .toBe('Passed to the complaints queue.');
-    // The host's `.turn { padding: 0 }` did not reach the widget's turns.
-    const padding = await page
-      .locator('[data-fenliu-host] .turn')
+    // Leak in: the host's `button { background: pink; border-radius: 0 }` does not reach the
+    // widget's buttons, and its `.turn` rule does not reach the widget's turns, which keep the
+    // widget's own layout. (The widget's turns have no padding of their own any more, so the
+    // host's `padding: 0` alone could not show a leak.)
+    const hostButton = await page.evaluate(() => {
+      const probe = document.createElement('button');
+      document.body.append(probe);
+      const style = getComputedStyle(probe);
+      const seen = { background: style.backgroundColor, borderRadius: style.borderRadius };
+      probe.remove();
+      return seen;
+    });
+    expect(hostButton).toEqual({ background: 'rgb(255, 105, 180)', borderRadius: '0px' });
+    const widgetButton = await page
+      .locator('[data-fenliu-host] button.language')
+      .evaluate((element) => {
+        const style = getComputedStyle(element);
+        return { background: style.backgroundColor, borderRadius: style.borderRadius };
+      });
+    expect(widgetButton.background).not.toBe(hostButton.background);
+    expect(widgetButton.borderRadius).not.toBe('0px');
+    const turnStyle = await page
+      .locator('[data-fenliu-host] li.turn')
       .first()
-      .evaluate((element) => getComputedStyle(element).paddingTop);
-    expect(padding).toBe('8px');
+      .evaluate((element) => {
+        const style = getComputedStyle(element);
+        return { display: style.display, rowGap: style.rowGap };
+      });
+    expect(turnStyle).toEqual({ display: 'flex', rowGap: '8px' });
     await page.screenshot({ path: join(ARTIFACTS, 'embed-react.png'), fullPage: true });
     expect(watch.foreignRequests).toEqual([]);
     expect(watch.pageErrors).toEqual([]);

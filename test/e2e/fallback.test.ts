@@ -27,28 +27,33 @@ describe('WebGPU → WASM fallback', () => {
       const watch = watchPage(browser.context, page, server.origin);
       const statuses = await recordStatuses(page);
       await page.goto(
-        `${server.url}test/harness/?device=webgpu&lang=en&simulate-webgpu-failure=fail-creation`,
+        `${server.url}test/harness/?device=webgpu&lang=en&simulate-webgpu-failure=fail-creation&inspect=1`,
       );
       const status = page.locator('.status[data-device]');
       await status.waitFor({ timeout: 240_000 });
       expect(await status.getAttribute('data-device')).toBe('wasm');
       expect(await status.getAttribute('data-fell-back')).toBe('true');
-      expect(await status.locator('.reason').textContent()).toMatch(
+      // The operator reads why in the inspector, in the UI language; the host hears the
+      // engine's words (with the browser's detail) in the status event.
+      const reason = page.locator('.inspector-bar .reason');
+      expect(await reason.textContent()).toBe('WebGPU failed to start: running on WASM instead');
+      expect(await reason.getAttribute('class')).toBe('reason fell-back');
+      const seen = await statuses();
+      expect(seen.at(-1)?.backend?.reason).toMatch(
         /^WebGPU failed at session creation \(.+\); using WASM$/,
       );
-      expect(lifecycleProblems(await statuses())).toEqual([]);
+      expect(lifecycleProblems(seen)).toEqual([]);
 
       const input = page.getByRole('textbox', { name: 'Message' });
       await input.fill('取消我的订阅');
       await input.press('Enter');
       const chip = page.locator('.turn .intent .label').first();
       await chip.waitFor({ timeout: 120_000 });
-      const reason = await status.locator('.reason').textContent();
       const label = await chip.textContent();
       record({
         area: 'fault',
         case: 'WebGPU fails at session creation',
-        outcome: `loaded on ${(await status.getAttribute('data-device')) ?? '-'}, status says "${reason ?? ''}"; first message → ${label ?? '-'}`,
+        outcome: `loaded on ${(await status.getAttribute('data-device')) ?? '-'}, inspector says "${(await reason.textContent()) ?? ''}" (event: "${seen.at(-1)?.backend?.reason ?? ''}"); first message → ${label ?? '-'}`,
         ok: label === 'Cancel service',
       });
       expect(label).toBe('Cancel service');
@@ -65,8 +70,9 @@ describe('WebGPU → WASM fallback', () => {
     try {
       const page = await browser.context.newPage();
       const watch = watchPage(browser.context, page, server.origin);
+      const statuses = await recordStatuses(page);
       await page.goto(
-        `${server.url}test/harness/?device=webgpu&simulate-webgpu-failure=lose-device`,
+        `${server.url}test/harness/?device=webgpu&simulate-webgpu-failure=lose-device&inspect=1`,
       );
       const status = page.locator('.status[data-device]');
       await status.waitFor({ timeout: 240_000 });
@@ -79,9 +85,12 @@ describe('WebGPU → WASM fallback', () => {
       // The first message ran on WebGPU; then the switch destroys the device.
       await page.locator('.status[data-device="wasm"]').waitFor({ timeout: 240_000 });
       expect(await status.getAttribute('data-fell-back')).toBe('true');
-      expect(await status.locator('.reason').textContent()).toMatch(
-        /^WebGPU device lost \(destroyed: .*\); switched to WASM$/,
-      );
+      const reason = page.locator('.inspector-bar .reason');
+      expect(await reason.textContent()).toBe('WebGPU 设备丢失，已切换到 WASM');
+      expect(await reason.getAttribute('class')).toBe('reason fell-back');
+      await expect
+        .poll(async () => (await statuses()).at(-1)?.backend?.reason)
+        .toMatch(/^WebGPU device lost \(destroyed: .*\); switched to WASM$/);
 
       await input.fill('修改我的收货地址');
       await input.press('Enter');
@@ -91,7 +100,7 @@ describe('WebGPU → WASM fallback', () => {
       record({
         area: 'fault',
         case: 'WebGPU device lost mid-conversation',
-        outcome: `switched to WASM ("${(await status.locator('.reason').textContent()) ?? ''}"); next message → ${(await second.locator('.label').textContent()) ?? '-'}; ${turns} turns kept`,
+        outcome: `switched to WASM ("${(await reason.textContent()) ?? ''}"); next message → ${(await second.locator('.label').textContent()) ?? '-'}; ${turns} turns kept`,
         ok: turns === 2,
       });
       expect(await second.locator('.label').textContent()).toBe('修改信息');

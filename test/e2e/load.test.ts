@@ -86,8 +86,9 @@ describe('the widget under load', () => {
     expect(run.duplicated).toBe(0);
     expect(run.turns).toHaveLength(MESSAGES);
     expect(texts).toEqual(run.sent);
-    // Each one answered: an intent chip, or (a message read as the answer to a tool's question
-    // for a missing argument) the note saying so. No error, nothing left waiting.
+    // Each one answered: classified (its intent on the turn), or (a message read as the answer to
+    // a tool's question for a missing argument) carrying that tool call on. No error, nothing left
+    // waiting.
     expect(
       run.turns.filter((turn) => turn.outcome !== 'intent' && turn.outcome !== 'follow-up'),
     ).toEqual([]);

@@ -3,7 +3,7 @@ import type { Locator, Page } from 'playwright-core';
 import type { Connect } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromium, serveDemo, watchPage, type DemoServer } from '../../scripts/lib/browser';
-import { TURN_TIMEOUT, waitIdle } from '../support/widget';
+import { clearConversation, intentOf, TURN_TIMEOUT, waitIdle } from '../support/widget';
 
 /**
  * The saved conversation on real Chromium (src/router/persistence.ts): two tabs of the demo page
@@ -20,8 +20,11 @@ let stalling = false;
 const held: ServerResponse[] = [];
 
 const stallModel: Connect.NextHandleFunction = (request, response, next) => {
-  if (stalling && request.url?.split('?')[0] === MODEL_FILE) held.push(response);
-  else next();
+  if (stalling && request.method === 'GET' && request.url?.split('?')[0] === MODEL_FILE) {
+    held.push(response);
+  } else {
+    next();
+  }
 };
 
 function releaseHeld(): void {
@@ -138,7 +141,7 @@ describe('the saved conversation', () => {
       for (const page of [a, b]) {
         await expect.poll(() => userTexts(page), { timeout: 30_000 }).toEqual(sent);
         await expect
-          .poll(() => page.locator('.turn .intent').count(), { timeout: TURN_TIMEOUT })
+          .poll(() => page.locator('.turn[data-intent]').count(), { timeout: TURN_TIMEOUT })
           .toBe(sent.length);
       }
       await Promise.all([a.reload(), b.reload()]);
@@ -148,12 +151,12 @@ describe('the saved conversation', () => {
           .nth(sent.length - 1)
           .waitFor({ timeout: LOAD_TIMEOUT });
         expect(await userTexts(page)).toEqual(sent);
-        expect(await page.locator('.turn .intent').count()).toBe(sent.length);
+        expect(await page.locator('.turn[data-intent]').count()).toBe(sent.length);
         expect(await page.locator('.turn-interrupted').count()).toBe(0);
       }
       console.log(`two tabs, sent, answered and reloaded: ${Date.now() - started} ms`);
       // Cleared in one tab, the conversation is gone from the other too, and stays gone.
-      await a.locator('button.clear').click();
+      expect(await clearConversation(a)).toBe(true);
       await expect.poll(() => b.locator('.turn').count(), { timeout: 30_000 }).toBe(0);
       await b.reload();
       // NOTE: the saved conversation is read long before the model is ready again.
@@ -206,7 +209,7 @@ describe('the saved conversation', () => {
       const id = await first.getAttribute('data-turn-id');
       await first.locator('button.resend').click();
       const resent = page.locator(`.turn[data-turn-id="${id ?? ''}"]`);
-      await resent.locator('.intent').waitFor({ timeout: TURN_TIMEOUT });
+      await intentOf(resent);
       expect(await resent.locator('.turn-interrupted').count()).toBe(0);
       expect(await page.locator('.turn-interrupted').count()).toBe(299);
       console.log(`reloaded, one sent again and answered: ${Date.now() - started} ms`);

@@ -243,15 +243,22 @@ describe('the widget under a strict Content-Security-Policy (examples/csp/)', ()
       .locator('meta[http-equiv="Content-Security-Policy"]')
       .getAttribute('content');
     const device = await waitReady(page);
+    // The operator's view too (its intent name and confidence bar, React's CSSOM styles).
+    await page.locator('fenliu-chat').evaluate((element) => {
+      element.setAttribute('inspect', '');
+    });
+    await page.locator('fenliu-chat .inspector-bar').waitFor();
     const turn = await say(page, '查一下订单 2024113012345');
-    const chip = await turn.locator('.intent .label').textContent();
-    const intent = await turn.locator('.intent').getAttribute('data-intent');
+    const chip = await turn.locator('.inspector .intent .label').textContent();
+    const intent = await turn.getAttribute('data-intent');
     // Styles under style-src 'self': the widget's adopted stylesheet and React's CSSOM styles.
-    const styles = await turn.locator('.intent-line .bar-fill').evaluate((fill) => ({
-      adoptedSheets: (fill.getRootNode() as ShadowRoot).adoptedStyleSheets.length,
-      barDisplay: getComputedStyle(fill).display,
-      barWidth: (fill as HTMLElement).style.width,
-    }));
+    const styles = await turn
+      .locator('.inspector .intent .inspector-intent-line .bar-fill')
+      .evaluate((fill) => ({
+        adoptedSheets: (fill.getRootNode() as ShadowRoot).adoptedStyleSheets.length,
+        barDisplay: getComputedStyle(fill).display,
+        barWidth: (fill as HTMLElement).style.width,
+      }));
     const seen = await violations();
     const cspConsole = cspConsoleMessages();
     await page.screenshot({ path: join(ARTIFACTS, 'security-csp.png'), fullPage: true });
@@ -299,7 +306,7 @@ describe('the widget under a strict Content-Security-Policy (examples/csp/)', ()
       { url: `${cspServer.origin}${ESCALATION_PATH}`, apiKey: SECRET },
     );
     const away = await say(page, '今天天气怎么样');
-    const route = await away.locator('.intent').getAttribute('data-route');
+    const route = await away.getAttribute('data-route');
     const reply = await away.locator('.escalation-reply').textContent();
     const sent = openai.completions().at(-1)?.headers.authorization;
 
@@ -551,6 +558,11 @@ describe('HTML and script payloads reach the widget as text (page without a poli
     watch = watchPage(browser.context, page, plainServer.origin);
     await page.goto(`${plainServer.url}examples/custom-element/?device=wasm`);
     await waitReady(page);
+    // The operator's view as well: the intent's name and the call's arguments are shown there.
+    await page.locator('fenliu-chat').evaluate((element) => {
+      element.setAttribute('inspect', '');
+    });
+    await page.locator('fenliu-chat .inspector-bar').waitFor();
     // The host's tools return HTML and record the arguments they were called with.
     await page.evaluate(
       ({ img, script }) => {
@@ -630,7 +642,7 @@ describe('HTML and script payloads reach the widget as text (page without a poli
    */
   async function changeAddress(message: string) {
     const turn = await say(page, message);
-    const route = await turn.locator('.intent').getAttribute('data-route');
+    const route = await turn.getAttribute('data-route');
     const shownMessage = await turn.locator('.user-text').textContent();
     const card = turn.locator('.tool-call');
     if ((await card.count()) === 0) {
@@ -643,6 +655,7 @@ describe('HTML and script payloads reach the widget as text (page without a poli
         argumentsText: null,
         received: null,
         result: null,
+        inspected: null,
       };
     }
     const tool = await card.getAttribute('data-tool');
@@ -665,7 +678,11 @@ describe('HTML and script payloads reach the widget as text (page without a poli
       received = call?.args.address ?? null;
     }
     const result = await fieldText(card, 'tool-result', 'address');
-    return { route, shownMessage, tool, status, shown, argumentsText, received, result };
+    // The operator's view lists the same argument, as text too.
+    const inspectedField = turn.locator('.inspector-argument[data-key="address"] .inspector-value');
+    const inspected =
+      (await inspectedField.count()) > 0 ? await inspectedField.textContent() : null;
+    return { route, shownMessage, tool, status, shown, argumentsText, received, result, inspected };
   }
 
   it('(b) a tool argument the model decoded from a message holding HTML', async () => {
@@ -713,6 +730,7 @@ describe('HTML and script payloads reach the widget as text (page without a poli
     expect(bold.shown).toContain('<b>');
     expect(bold.received).toBe(bold.shown);
     expect(bold.result).toBe(bold.shown);
+    expect(bold.inspected).toBe(bold.shown);
     expect(state).toEqual({ pwned: null, elements: [] });
   });
 
@@ -733,15 +751,22 @@ describe('HTML and script payloads reach the widget as text (page without a poli
     expect(state).toEqual({ pwned: null, elements: [] });
   });
 
-  it('(c) the catalog\u2019s intent name and tool description holding HTML', async () => {
+  // NOTE: the card shows the tool's customer title (`presentation.title`; the description only
+  // stands in where there is none), so the payload goes into both.
+  it('(c) the catalog\u2019s intent name and tool title and description holding HTML', async () => {
     const name = `${IMG_PAYLOAD}查询订单`;
+    const title = `${SCRIPT_PAYLOAD}订单详情`;
     const description = `${SCRIPT_PAYLOAD}按订单号查询。`;
     await page.evaluate(
-      ({ name, description }) => {
+      ({ name, title, description }) => {
         const chat = document.querySelector('fenliu-chat') as unknown as {
           catalog: {
             intents: { id: string; name: Record<string, string> }[];
-            tools: { name: string; description: Record<string, string> }[];
+            tools: {
+              name: string;
+              description: Record<string, string>;
+              presentation?: { title: Record<string, string> };
+            }[];
           };
         };
         const catalog = structuredClone(chat.catalog);
@@ -749,30 +774,29 @@ describe('HTML and script payloads reach the widget as text (page without a poli
           if (intent.id === 'order_status') intent.name = { zh: name, en: name };
         }
         for (const tool of catalog.tools) {
-          if (tool.name === 'lookup_order') tool.description = { zh: description, en: description };
+          if (tool.name !== 'lookup_order') continue;
+          tool.description = { zh: description, en: description };
+          if (tool.presentation) tool.presentation.title = { zh: title, en: title };
         }
         chat.catalog = catalog;
       },
-      { name, description },
+      { name, title, description },
     );
     await waitReady(page);
     const turn = await say(page, '查一下订单 2024113012345');
-    const chip = await turn.locator('.intent .label').textContent();
-    const shownDescription = await turn.locator('.tool-call .tool-description').textContent();
+    const chip = await turn.locator('.inspector .intent .label').textContent();
+    const shownTitle = await turn.locator('.tool-call .tool-title').textContent();
     const state = await injected();
     const ok =
-      chip === name &&
-      shownDescription === description &&
-      state.pwned === null &&
-      state.elements.length === 0;
+      chip === name && shownTitle === title && state.pwned === null && state.elements.length === 0;
     record({
       area: 'security',
       case: 'HTML in the catalog\u2019s texts',
-      outcome: `intent name shown as ${JSON.stringify(chip)}, tool description as ${JSON.stringify(shownDescription)}; ${state.elements.length} elements created, script ${state.pwned === null ? 'did not run' : 'RAN'}`,
+      outcome: `intent name shown as ${JSON.stringify(chip)}, tool title as ${JSON.stringify(shownTitle)}; ${state.elements.length} elements created, script ${state.pwned === null ? 'did not run' : 'RAN'}`,
       ok,
     });
     expect(chip).toBe(name);
-    expect(shownDescription).toBe(description);
+    expect(shownTitle).toBe(title);
     expect(state).toEqual({ pwned: null, elements: [] });
     expect(watch.pageErrors).toEqual([]);
   });

@@ -49,15 +49,23 @@ async function openDemo(page: Page, query = ''): Promise<void> {
   await page.locator('.status[data-device]').waitFor({ timeout: LOAD_TIMEOUT });
 }
 
-/** A tool card's `key: value` rows, as text. */
+/** A tool card's `key: value` rows (arguments while it asks to confirm, then the result), as text. */
 async function fields(card: Locator, kind: 'tool-arguments' | 'tool-result') {
-  const rows = card.locator(`.${kind} .field`);
+  return rows(card.locator(`.${kind} .field`), 'dd');
+}
+
+/** The arguments a turn's call ran with, as the inspector lists them (`?inspect=1`). */
+async function inspectedArguments(turn: Locator) {
+  return rows(turn.locator('.inspector-arguments .inspector-argument'), '.inspector-value');
+}
+
+async function rows(found: Locator, value: string) {
   const entries: [string, string][] = [];
-  for (let index = 0; index < (await rows.count()); index++) {
-    const row = rows.nth(index);
+  for (let index = 0; index < (await found.count()); index++) {
+    const row = found.nth(index);
     entries.push([
       (await row.getAttribute('data-key')) ?? '',
-      (await row.locator('dd').textContent()) ?? '',
+      (await row.locator(value).textContent()) ?? '',
     ]);
   }
   return Object.fromEntries(entries);
@@ -67,14 +75,17 @@ describe('tool calls in the offline demo', () => {
   it('查一下订单 → intent, tool card with the stored order, reply; a missing order number is asked for; an unknown order fails on the card', async () => {
     const page = await browser.context.newPage();
     const watch = watchPage(browser.context, page, server.origin);
-    await openDemo(page);
+    // The inspector: the arguments a call ran with and the timings (customers see the result).
+    await openDemo(page, '&inspect=1');
 
     const lookup = await say(page, '帮我查一下订单 2024113012345');
-    expect(await lookup.locator('.intent').getAttribute('data-intent')).toBe('order_status');
+    expect(await lookup.getAttribute('data-intent')).toBe('order_status');
     const card = lookup.locator('.tool-call');
     expect(await card.getAttribute('data-tool')).toBe('lookup_order');
     expect(await card.getAttribute('data-status')).toBe('done');
-    expect(await fields(card, 'tool-arguments')).toEqual({ order_id: '2024113012345' });
+    // Done, the card shows the result only; the inspector has the arguments it ran with.
+    expect(await card.locator('.tool-arguments').count()).toBe(0);
+    expect(await inspectedArguments(lookup)).toEqual({ order_id: '2024113012345' });
     expect(await fields(card, 'tool-result')).toMatchObject({
       order_id: '2024113012345',
       status: '已发货',
@@ -90,18 +101,20 @@ describe('tool calls in the offline demo', () => {
 
     // No order number: the widget asks, and the next message supplies it.
     const ask = await say(page, '我的快递到哪了');
-    expect(await ask.locator('.intent').getAttribute('data-intent')).toBe('shipping');
+    expect(await ask.getAttribute('data-intent')).toBe('shipping');
     const pendingCard = ask.locator('.tool-call');
     expect(await pendingCard.getAttribute('data-status')).toBe('needs-input');
-    expect(await pendingCard.locator('.tool-missing').getAttribute('data-missing')).toBe(
-      'order_id',
-    );
+    expect(await pendingCard.locator('.tool-ask').getAttribute('data-missing')).toBe('order_id');
     expect(await pendingCard.locator('.tool-ask').textContent()).toContain('订单号');
     const answer = await say(page, '订单号是 2024113012345');
-    expect(await answer.locator('.answers-note').textContent()).toContain('order_id');
+    // Taken as the answer to that question: not classified, it carries the call on with the
+    // order number filled in.
+    expect(await answer.getAttribute('data-intent')).toBeNull();
     expect(await pendingCard.getAttribute('data-status')).toBe('continued');
     const tracked = answer.locator('.tool-call');
+    expect(await tracked.getAttribute('data-tool')).toBe('track_shipment');
     expect(await tracked.getAttribute('data-status')).toBe('done');
+    expect(await inspectedArguments(answer)).toEqual({ order_id: '2024113012345' });
     expect(await fields(tracked, 'tool-result')).toMatchObject({
       tracking_number: 'SF1234567890',
       courier: '顺丰速运',
@@ -129,10 +142,13 @@ describe('tool calls in the offline demo', () => {
 
     // Without an escalation endpoint (the offline demo) the user is told what happens instead.
     const away = await say(page, '今天天气怎么样');
-    expect(await away.locator('.intent').getAttribute('data-route')).toBe('out_of_scope');
+    expect(await away.getAttribute('data-route')).toBe('out_of_scope');
     expect(await away.locator('.escalation').getAttribute('data-status')).toBe('unavailable');
-    expect(await away.locator('.escalation-unavailable').textContent()).toContain(
-      '没有发送给任何人',
+    expect(await away.locator('.escalation-reason').textContent()).toBe(
+      '这个问题超出了我能处理的范围。',
+    );
+    expect(await away.locator('.escalation-unavailable').textContent()).toBe(
+      '这个页面没有配置转交渠道（离线），消息没有发送给任何人或任何服务。',
     );
 
     expect(watch.foreignRequests).toEqual([]);
@@ -180,6 +196,22 @@ describe('escalation from an embedded widget', () => {
   async function openHost(page: Page): Promise<void> {
     await page.goto(`${server.url}examples/custom-element/?device=wasm`);
     await page.locator('fenliu-chat .status[data-device]').waitFor({ timeout: LOAD_TIMEOUT });
+    // The developer's side of each failure: the `fenliu-error` events.
+    await page.evaluate(() => {
+      const heard: unknown[] = [];
+      Object.assign(window, { heardErrors: heard });
+      document.addEventListener('fenliu-error', (event) => {
+        heard.push((event as CustomEvent).detail);
+      });
+    });
+  }
+
+  async function heardErrors(page: Page): Promise<{ error: { code: string; message: string } }[]> {
+    return page.evaluate(
+      () =>
+        (window as unknown as { heardErrors: { error: { code: string; message: string } }[] })
+          .heardErrors,
+    );
   }
 
   async function setEscalation(
@@ -211,13 +243,16 @@ describe('escalation from an embedded widget', () => {
 
     // The example page's own hand-off callback.
     const handedOff = await say(page, '转人工');
-    expect(await handedOff.locator('.intent').getAttribute('data-route')).toBe('escalate');
+    expect(await handedOff.getAttribute('data-route')).toBe('escalate');
     expect(await handedOff.locator('.escalation').getAttribute('data-reason')).toBe('intent');
+    expect(await handedOff.locator('.escalation-reason').textContent()).toBe(
+      '您希望由人工客服来处理。',
+    );
     expect(await handedOff.locator('.escalation-reply').textContent()).toBe('客服小王马上接入。');
     // The widget says where each turn went: the shop's staff here, an endpoint's host below.
-    expect(await handedOff.locator('.escalation-destination').textContent()).toBe(
-      '转交给本店的客服人员',
-    );
+    const staff = handedOff.locator('.escalation-destination');
+    expect(await staff.getAttribute('data-kind')).toBe('handoff');
+    expect(await staff.textContent()).toBe('已转交给本店的客服人员，请稍候。');
     const events = await page.locator('#events').textContent();
     // The host's onescalate callback and its hand-off handler both saw the turn.
     expect(events).toContain('escalate: 转人工 (转人工)');
@@ -227,8 +262,11 @@ describe('escalation from an embedded widget', () => {
     const streamed = await say(page, '今天天气怎么样');
     expect(await streamed.locator('.escalation').getAttribute('data-status')).toBe('done');
     expect(await streamed.locator('.escalation-reply').textContent()).toBe(OK_REPLY);
-    expect(await streamed.locator('.escalation-destination').textContent()).toBe(
-      `转交给 ${new URL(openai.url).host}`,
+    const model = streamed.locator('.escalation-destination');
+    expect(await model.getAttribute('data-kind')).toBe('chat-completions');
+    expect(await model.getAttribute('data-host')).toBe(new URL(openai.url).host);
+    expect(await model.textContent()).toBe(
+      `这条回答来自 ${new URL(openai.url).host} 上的更大模型，您的消息已发送到那里。`,
     );
     const request = openai.completions().at(-1);
     expect(request?.headers.authorization).toBe('Bearer sk-test-key');
@@ -240,24 +278,42 @@ describe('escalation from an embedded widget', () => {
     expect(await html.locator('.escalation-reply').textContent()).toBe(HTML_REPLY);
     expect(await page.locator('fenliu-chat img, fenliu-chat b').count()).toBe(0);
 
-    for (const [model, code, timeoutMs, what] of [
-      ['fail-500', 'escalation-http', 30_000, 'escalation endpoint answers HTTP 500'],
+    // Each failure: its code, and the customer told plainly where it went and that it failed
+    // (the endpoint's own words are the developer's: in the `fenliu-error` event).
+    for (const [model, code, timeoutMs, why, what] of [
+      [
+        'fail-500',
+        'escalation-http',
+        30_000,
+        '抱歉，回答服务暂时出了问题，请稍后再试。',
+        'escalation endpoint answers HTTP 500',
+      ],
       [
         'malformed',
         'escalation-bad-stream',
         30_000,
+        '抱歉，回答服务的回复不完整，请稍后再试。',
         'escalation endpoint sends a malformed stream',
       ],
-      ['hang', 'escalation-timeout', 1_500, 'escalation endpoint too slow (no answer in 1.5 s)'],
-      ['down', 'escalation-network', 30_000, 'escalation endpoint down (connection refused)'],
+      [
+        'hang',
+        'escalation-timeout',
+        1_500,
+        '抱歉，回答服务太久没有回复，请稍后再试。',
+        'escalation endpoint too slow (no answer in 1.5 s)',
+      ],
+      [
+        'down',
+        'escalation-network',
+        30_000,
+        '抱歉，暂时连不上回答服务，请稍后再试。',
+        'escalation endpoint down (connection refused)',
+      ],
     ] as const) {
       // "down": a loopback port nothing listens on.
       const url = model === 'down' ? 'http://127.0.0.1:9/v1' : openai.url;
       await setEscalation(page, model, timeoutMs, url);
       const turn = await say(page, '推荐一部电影');
-      expect(await turn.locator('.escalation-destination').textContent()).toBe(
-        `转交给 ${new URL(url).host}`,
-      );
       const error = turn.locator('.escalation-error');
       const seen = await error.getAttribute('data-code');
       record({
@@ -267,7 +323,15 @@ describe('escalation from an embedded widget', () => {
         ok: seen === code,
       });
       expect(seen, model).toBe(code);
-      if (model === 'fail-500') expect(await error.textContent()).toContain(FAIL_500_MESSAGE);
+      expect(await error.textContent(), model).toBe(
+        `转交给 ${new URL(url).host} 上的更大模型没有成功。${why}`,
+      );
+      if (model === 'fail-500') {
+        expect(
+          (await heardErrors(page)).find((heard) => heard.error.code === 'escalation-http')?.error
+            .message,
+        ).toContain(FAIL_500_MESSAGE);
+      }
     }
 
     // The host's own tools misbehaving: one never settles, one returns what is not JSON data.

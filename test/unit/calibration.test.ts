@@ -266,18 +266,26 @@ describe('routeScores', () => {
       intentId: 'other',
       label: '其他',
       reason: 'confidence 0.40 for 查询订单 is below its out-of-scope threshold 0.50',
+      reasonCode: {
+        code: 'below-out-of-scope',
+        intentId: 'order',
+        confidence: 0.4,
+        threshold: 0.5,
+      },
     });
     expect(routeScores(scores('order', 0.7), fallback, calibration)).toEqual({
       route: 'escalate',
       intentId: 'order',
       label: '查询订单',
       reason: 'confidence 0.70 for 查询订单 is below its escalation threshold 0.80',
+      reasonCode: { code: 'below-escalate', intentId: 'order', confidence: 0.7, threshold: 0.8 },
     });
     expect(routeScores(scores('order', 0.9), fallback, calibration)).toEqual({
       route: 'intent',
       intentId: 'order',
       label: '查询订单',
       reason: null,
+      reasonCode: null,
     });
   });
 
@@ -288,6 +296,7 @@ describe('routeScores', () => {
     expect(routeScores(scores('other', 0.9), fallback, null)).toMatchObject({
       route: 'out_of_scope',
       reason: 'the model chose 其他',
+      reasonCode: { code: 'fallback-intent', intentId: 'other' },
     });
   });
 });

@@ -21,6 +21,7 @@ const result: Classification = {
   label: '退款退货',
   route: 'intent',
   reason: null,
+  reasonCode: null,
   top: score,
   confidence: 0.9,
   margin: 0.8,

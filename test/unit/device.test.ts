@@ -15,11 +15,11 @@ afterEach(() => {
 describe('chooseDevice', () => {
   it('uses WASM when no navigator.gpu exists or no adapter is granted', async () => {
     vi.stubGlobal('navigator', {});
-    expect((await chooseDevice('auto')).device).toBe('wasm');
+    expect((await chooseDevice('auto')).reasonCode).toEqual({ code: 'no-adapter' });
     withAdapter(null);
     expect(await chooseDevice('auto')).toEqual({
       device: 'wasm',
-      reason: 'no WebGPU adapter granted',
+      reasonCode: { code: 'no-adapter' },
       shaderF16: false,
     });
   });
@@ -31,10 +31,14 @@ describe('chooseDevice', () => {
 
   it('prefers WASM over a software fallback adapter unless WebGPU is forced', async () => {
     withAdapter({ info: { isFallbackAdapter: true }, features: features() });
-    expect((await chooseDevice('auto')).device).toBe('wasm');
+    expect(await chooseDevice('auto')).toEqual({
+      device: 'wasm',
+      reasonCode: { code: 'software-adapter-slower' },
+      shaderF16: false,
+    });
     expect(await chooseDevice('webgpu')).toEqual({
       device: 'webgpu',
-      reason: 'WebGPU requested (software adapter)',
+      reasonCode: { code: 'webgpu-requested-software' },
       shaderF16: false,
     });
   });
@@ -43,10 +47,17 @@ describe('chooseDevice', () => {
     withAdapter({ info: { isFallbackAdapter: false }, features: features('shader-f16') });
     expect(await chooseDevice('auto')).toEqual({
       device: 'webgpu',
-      reason: 'WebGPU adapter granted',
+      reasonCode: { code: 'adapter-granted' },
       shaderF16: true,
     });
-    expect((await chooseDevice('wasm')).device).toBe('wasm');
+    expect(await chooseDevice('webgpu')).toMatchObject({
+      reasonCode: { code: 'webgpu-requested' },
+    });
+    expect(await chooseDevice('wasm')).toEqual({
+      device: 'wasm',
+      reasonCode: { code: 'wasm-requested' },
+      shaderF16: false,
+    });
     withAdapter({ info: { isFallbackAdapter: false }, features: features('timestamp-query') });
     expect((await chooseDevice('auto')).shaderF16).toBe(false);
   });

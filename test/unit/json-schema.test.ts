@@ -142,7 +142,7 @@ describe('toolSpecProblems', () => {
         retries: 2,
       },
       [
-        't has unsupported keyword "retries"; a tool supports: name, description, parameters, changesData, requiresConfirmation, timeoutMs, ask, extract',
+        't has unsupported keyword "retries"; a tool supports: name, description, parameters, changesData, requiresConfirmation, timeoutMs, ask, extract, presentation',
         't.name must match /^[a-z][a-z0-9_]*$/',
         't.description.zh must be a non-empty string',
         't.changesData must be true or false (true when a call creates, updates or deletes data)',

@@ -128,6 +128,7 @@ describe('routeScores', () => {
         intentId: 'refund',
         label: 'refund',
         reason: null,
+        reasonCode: null,
       },
     );
     const escalated = routeScores(
@@ -140,6 +141,12 @@ describe('routeScores', () => {
     expect(escalated.reason).toBe(
       'confidence 0.70 for refund is below its escalation threshold 0.80',
     );
+    expect(escalated.reasonCode).toEqual({
+      code: 'below-escalate',
+      intentId: 'refund',
+      confidence: 0.7,
+      threshold: 0.8,
+    });
     const outOfScope = routeScores(
       [score('refund', 0.4), score('shipping', 0.35)],
       fallback,
@@ -147,6 +154,13 @@ describe('routeScores', () => {
     );
     expect(outOfScope).toMatchObject({ route: 'out_of_scope', intentId: 'other', label: '其他' });
     expect(outOfScope.reason).toContain('below its out-of-scope threshold 0.50');
+    // The numbers are about the top intent, though the route goes to the fallback.
+    expect(outOfScope.reasonCode).toEqual({
+      code: 'below-out-of-scope',
+      intentId: 'refund',
+      confidence: 0.4,
+      threshold: 0.5,
+    });
     // Intents without their own thresholds use the defaults.
     expect(routeScores([score('shipping', 0.4)], fallback, calibration).route).toBe('escalate');
     expect(routeScores([score('shipping', 0.2)], fallback, calibration).route).toBe('out_of_scope');
@@ -156,8 +170,23 @@ describe('routeScores', () => {
     expect(routeScores([score('other', 0.9)], fallback, null)).toMatchObject({
       route: 'out_of_scope',
       intentId: 'other',
+      reasonCode: { code: 'fallback-intent', intentId: 'other' },
     });
     expect(routeScores([score('refund', 0.01)], fallback, null).route).toBe('intent');
+  });
+
+  it('always hands over an escalating intent, unless it is under its out-of-scope threshold', () => {
+    const escalating = new Set(['human']);
+    expect(routeScores([score('human', 0.95)], fallback, calibration, escalating)).toEqual({
+      route: 'escalate',
+      intentId: 'human',
+      label: 'human',
+      reason: 'human is always handed over',
+      reasonCode: { code: 'always-handed-over', intentId: 'human' },
+    });
+    expect(
+      routeScores([score('human', 0.2)], fallback, calibration, escalating).reasonCode,
+    ).toMatchObject({ code: 'below-out-of-scope', intentId: 'human' });
   });
 
   it('normalises log-probabilities at a temperature', () => {

@@ -17,6 +17,7 @@ const result: Classification = {
   label: '问候闲聊',
   route: 'intent',
   reason: null,
+  reasonCode: null,
   top: score,
   confidence: 0.9,
   margin: 0.8,

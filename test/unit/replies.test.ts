@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ToolError } from '../../src/shared/errors';
 import { formatYuan, templateReply } from '../../src/tools/demo/replies';
+import { DEMO_ORDERS } from '../../src/tools/demo/orders';
 import { demoResultProblem } from '../../src/tools/demo/types';
 
 const ORDER = '2024113012345';
@@ -17,6 +18,18 @@ function toolErrorOf(run: () => unknown): { code: string; tool: string; message:
 }
 
 describe('templateReply', () => {
+  it('answers an English customer in English for every order and parcel of the demo shop', () => {
+    const cjk = /[\u3400-\u9fff]/u;
+    for (const order of DEMO_ORDERS) {
+      const { order_id, status, items, amount, placed_at, shipment } = order;
+      const lookup = { order_id, status, items, amount, placed_at };
+      expect(templateReply('lookup_order', lookup, 'en'), order_id).not.toMatch(cjk);
+      if (!shipment) continue;
+      const parcel = { order_id, ...shipment };
+      expect(templateReply('track_shipment', parcel, 'en'), order_id).not.toMatch(cjk);
+    }
+  });
+
   it('writes the lookup_order reply of the spec, in zh and en', () => {
     const result = {
       order_id: ORDER,
@@ -29,7 +42,7 @@ describe('templateReply', () => {
       '订单 2024113012345 当前状态：已发货。商品：无线耳机 ×1，手机壳 ×2，金额 ¥299.00，下单日期 2024-11-20。',
     );
     expect(templateReply('lookup_order', result, 'en')).toBe(
-      'Order 2024113012345 is shipped. Items: 无线耳机 ×1，手机壳 ×2, amount ¥299.00, placed on 2024-11-20.',
+      'Order 2024113012345 is shipped. Items: wireless earbuds ×1, phone case ×2, amount ¥299.00, placed on 2024-11-20.',
     );
   });
 
@@ -46,7 +59,7 @@ describe('templateReply', () => {
       '订单 2024113012345 由顺丰速运配送，运单号 SF1234567890，当前状态：运输中，位置：上海转运中心，预计 2024-11-26 送达。',
     );
     expect(templateReply('track_shipment', moving, 'en')).toBe(
-      'Order 2024113012345 ships with 顺丰速运, tracking number SF1234567890, status: in transit, location: 上海转运中心, expected by 2024-11-26.',
+      'Order 2024113012345 ships with SF Express, tracking number SF1234567890, status: in transit, location: 上海转运中心, expected by 2024-11-26.',
     );
     const delivered = { ...moving, status: '已签收', eta: '' };
     expect(templateReply('track_shipment', delivered, 'zh')).toBe(

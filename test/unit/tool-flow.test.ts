@@ -9,6 +9,7 @@ import { reviveTurns, type ChatTurn } from '../../src/router/conversation';
 import {
   escalationHistory,
   turnEscalationReason,
+  fillChoice,
   fillFromFollowUp,
   missingQuestion,
   nextStatus,
@@ -36,6 +37,7 @@ function classification(change: Partial<Classification>): Classification {
     label: '物流查询',
     route: 'intent',
     reason: null,
+    reasonCode: null,
     top: score,
     confidence: 0.9,
     margin: 0.8,
@@ -91,6 +93,24 @@ describe('filling missing arguments from the next message', () => {
     expect(
       fillFromFollowUp(waiting, spec('track_shipment'), '订单号是 2024113012345，谢谢'),
     ).toEqual({ arguments: { order_id: '2024113012345' }, missing: [], filled: ['order_id'] });
+  });
+
+  it('fills a quick-reply choice as picked, only for the asked argument and a valid value', () => {
+    const refund = {
+      name: 'request_refund',
+      arguments: { order_id: '2024113012345' },
+      missing: ['reason'],
+      status: 'needs-input' as const,
+    };
+    const choice = { key: 'reason', value: '尺码不合适' };
+    expect(fillChoice(refund, spec('request_refund'), choice)).toEqual({
+      arguments: { order_id: '2024113012345', reason: '尺码不合适' },
+      missing: [],
+      filled: ['reason'],
+    });
+    // Not the argument asked for, or a value the schema refuses: nothing is filled.
+    expect(fillChoice(refund, spec('request_refund'), { key: 'order_id', value: '1' })).toBeNull();
+    expect(fillChoice(refund, spec('request_refund'), { key: 'reason', value: '随便' })).toBeNull();
   });
 
   it('treats a message that answers nothing as a new message', () => {

@@ -1,7 +1,7 @@
 import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { watchedFetch } from '../../src/engine/watched-fetch';
+import { reusingFetch, watchedFetch } from '../../src/engine/watched-fetch';
 
 /**
  * A real HTTP server on 127.0.0.1: `/whole` sends 64 kB; `/stall` sends half of them with the
@@ -11,10 +11,13 @@ const BYTES = new Uint8Array(65_536).map((_, i) => i % 251);
 let server: Server;
 let base: string;
 const open: ServerResponse[] = [];
+/** Every request the server received, as `METHOD /path`. */
+const received: string[] = [];
 
 beforeAll(async () => {
   server = createServer((request, response) => {
     open.push(response);
+    received.push(`${request.method ?? '?'} ${request.url ?? '?'}`);
     if (request.url === '/silent') return;
     response.writeHead(200, { 'Content-Length': String(BYTES.length) });
     if (request.url === '/stall') response.write(BYTES.subarray(0, BYTES.length / 2));
@@ -77,5 +80,60 @@ describe('watchedFetch', () => {
     const reading = readAll(response).catch((caught: unknown) => caught);
     caller.abort();
     expect(((await reading) as Error).name).toBe('AbortError');
+  });
+});
+
+describe('reusingFetch', () => {
+  /** The requests received for `path` while `run` ran. */
+  async function requestsDuring(path: string, run: () => Promise<void>): Promise<string[]> {
+    const before = received.length;
+    await run();
+    return received.slice(before).filter((request) => request.endsWith(` ${path}`));
+  }
+
+  it('answers a GET whose earlier response lies unread with that body: one transfer', async () => {
+    const fetch = reusingFetch(globalThis.fetch);
+    let second: Response | undefined;
+    const requests = await requestsDuring('/whole', async () => {
+      const first = await fetch(`${base}/whole`);
+      expect(first.headers.get('content-length')).toBe('65536');
+      second = await fetch(`${base}/whole`);
+      expect(second.status).toBe(200);
+      expect(second.headers.get('content-length')).toBe('65536');
+      expect(await readAll(second)).toEqual(BYTES);
+      // The first response gave its body away: reading it now fails instead of racing.
+      expect(await readAll(first).catch((caught: unknown) => caught)).toBeInstanceOf(TypeError);
+    });
+    expect(requests).toEqual(['GET /whole']);
+  });
+
+  it('fetches again once a response is being read, and for other methods', async () => {
+    const fetch = reusingFetch(globalThis.fetch);
+    const requests = await requestsDuring('/whole', async () => {
+      const first = await fetch(`${base}/whole`);
+      expect(await readAll(first)).toEqual(BYTES);
+      expect(await readAll(await fetch(`${base}/whole`))).toEqual(BYTES);
+      await fetch(`${base}/whole`, { method: 'HEAD' });
+      await fetch(`${base}/whole`, { headers: { Range: 'bytes=0-0' } });
+    });
+    expect(requests).toEqual(['GET /whole', 'GET /whole', 'HEAD /whole', 'GET /whole']);
+  });
+
+  it('cancels a body left unread past its window, and fetches afresh after it', async () => {
+    const fetch = reusingFetch(globalThis.fetch, 50);
+    const requests = await requestsDuring('/whole', async () => {
+      const first = await fetch(`${base}/whole`);
+      await new Promise((resolve) => setTimeout(resolve, 150));
+      expect(await readAll(first).catch((caught: unknown) => caught)).toBeInstanceOf(TypeError);
+      expect(await readAll(await fetch(`${base}/whole`))).toEqual(BYTES);
+    });
+    expect(requests).toEqual(['GET /whole', 'GET /whole']);
+  });
+
+  it('passes failures through untouched', async () => {
+    const fetch = reusingFetch(watchedFetch({ stallMs: 300 }));
+    const response = await fetch(`${base}/stall`);
+    const error = await readAll(response).catch((caught: unknown) => caught);
+    expect((error as TypeError).message).toBe('network: no data received for 300 ms');
   });
 });

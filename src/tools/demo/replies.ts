@@ -73,7 +73,34 @@ const ENGLISH: Record<string, string> = {
   年度会员: 'the annual membership',
   自动续费: 'auto-renewal',
   立即: 'immediately',
+  无线耳机: 'wireless earbuds',
+  蓝牙音箱: 'Bluetooth speaker',
+  手机壳: 'phone case',
+  数据线: 'charging cable',
+  机械键盘: 'mechanical keyboard',
+  保温杯: 'insulated bottle',
+  运动鞋: 'sneakers',
+  连衣裙: 'dress',
+  顺丰速运: 'SF Express',
+  京东快递: 'JD Logistics',
+  中通快递: 'ZTO Express',
+  圆通速递: 'YTO Express',
+  上海浦东转运中心: 'the Shanghai Pudong sorting centre',
+  杭州西湖营业部: 'the Hangzhou Xihu delivery station',
+  深圳市南山区: 'Nanshan District, Shenzhen',
+  武汉市洪山区: 'Hongshan District, Wuhan',
 };
+
+/** A list of items as the demo store writes it (`手机壳 ×2，数据线 ×1`), in English. */
+function englishItems(items: string): string {
+  return items
+    .split('，')
+    .map((item) => {
+      const [name = '', count] = item.split(' ×');
+      return count === undefined ? english(name) : `${english(name)} ×${count}`;
+    })
+    .join(', ');
+}
 
 function english(value: string): string {
   const order = /^订单 ?(\d+)$/.exec(value);
@@ -95,7 +122,7 @@ const TEMPLATES: Templates = {
     zh: (r) =>
       `订单 ${r.order_id} 当前状态：${r.status}。商品：${r.items}，金额 ${formatYuan(r.amount)}，下单日期 ${r.placed_at}。`,
     en: (r) =>
-      `Order ${r.order_id} is ${english(r.status)}. Items: ${r.items}, amount ${formatYuan(r.amount)}, placed on ${r.placed_at}.`,
+      `Order ${r.order_id} is ${english(r.status)}. Items: ${englishItems(r.items)}, amount ${formatYuan(r.amount)}, placed on ${r.placed_at}.`,
   },
   track_shipment: {
     zh: (r) => {
@@ -107,9 +134,9 @@ const TEMPLATES: Templates = {
     en: (r) => {
       if (notShipped(r))
         return `Order ${r.order_id} has not shipped yet; there is no tracking information.`;
-      const where = r.location === '' ? '' : `, location: ${r.location}`;
+      const where = r.location === '' ? '' : `, location: ${english(r.location)}`;
       const eta = r.eta === '' ? '' : `, expected by ${r.eta}`;
-      return `Order ${r.order_id} ships with ${r.courier}, tracking number ${r.tracking_number}, status: ${english(r.status)}${where}${eta}.`;
+      return `Order ${r.order_id} ships with ${english(r.courier)}, tracking number ${r.tracking_number}, status: ${english(r.status)}${where}${eta}.`;
     },
   },
   change_address: {
