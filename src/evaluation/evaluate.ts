@@ -18,10 +18,16 @@ import {
   type ToolCallMetrics,
 } from './metrics';
 import type { ToolCall } from '../catalog/types';
+import type { ToolSchemas } from './tool-arguments';
 
 /** What evaluation needs of an `IntentClassifier`. */
 export interface BatchClassifier {
-  readonly info: { intents: readonly IntentRef[]; fallbackIntent: string };
+  readonly info: {
+    intents: readonly IntentRef[];
+    fallbackIntent: string;
+    /** The tools' schemas, whose parameters the per-argument scoring goes over. */
+    tools?: ToolSchemas;
+  };
   classifyBatch(
     texts: string[],
     options?: {
@@ -50,7 +56,10 @@ export interface Evaluation {
    * with a calibration loaded, `metrics.calibration` is the calibrated one and this the "before".
    */
   uncalibrated: CalibrationReport;
-  /** Argument exact-match and decoding cost, when rows are labelled with tool calls. */
+  /**
+   * Argument exact-match, per-argument outcomes and decoding cost, when rows are labelled with
+   * tool calls.
+   */
   toolCalls: ToolCallMetrics;
   rows: EvaluatedRow[];
 }
@@ -135,7 +144,7 @@ export async function evaluate(
       raw.map((top, i) => top?.intentId === rows[i]?.expected),
       bins,
     ),
-    toolCalls: toolCallMetrics(rows),
+    toolCalls: toolCallMetrics(rows, classifier.info.tools),
     rows,
   };
 }

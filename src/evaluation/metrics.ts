@@ -6,6 +6,7 @@
  */
 import type { Classification } from '../engine/classification';
 import type { ToolCall } from '../catalog/types';
+import { argumentMetrics, type ArgumentMetrics, type ToolSchemas } from './tool-arguments';
 
 /** What the metrics read from one classification. */
 export type ScoredClassification = Pick<
@@ -295,13 +296,18 @@ export interface ToolCallMetrics {
   decodeLatencyMs: LatencySummary;
   /** Mean model calls per decoded call. */
   meanDecodeSteps: number;
+  /**
+   * Per argument: exact, wrong, invented and missing values, per tool and overall, with the rows
+   * routed to another intent apart (see `argumentMetrics`).
+   */
+  arguments: ArgumentMetrics;
 }
 
 /** A row as `toolCallMetrics` reads it: the labelled call (if any) and what the engine proposed. */
 export interface ToolCallPrediction {
   expected: string;
   expectedToolCall?: ToolCall;
-  classification: Pick<Classification, 'intentId' | 'toolCall'>;
+  classification: Pick<Classification, 'intentId' | 'route' | 'toolCall'>;
 }
 
 /** True when both calls name the same tool with the same arguments (key order aside). */
@@ -317,8 +323,14 @@ export function sameToolCall(
   );
 }
 
-/** Argument exact-match of proposed tool calls, per tool, and the cost of decoding them. */
-export function toolCallMetrics(rows: readonly ToolCallPrediction[]): ToolCallMetrics {
+/**
+ * Argument exact-match of proposed tool calls, per tool, the cost of decoding them, and the
+ * per-argument scoring over the parameters of `tools` (the model card's schemas).
+ */
+export function toolCallMetrics(
+  rows: readonly ToolCallPrediction[],
+  tools: ToolSchemas = [],
+): ToolCallMetrics {
   const labelled = rows.filter((row) => row.expectedToolCall !== undefined);
   const perTool: ToolCallMetrics['perTool'] = {};
   let exactMatch = 0;
@@ -355,6 +367,7 @@ export function toolCallMetrics(rows: readonly ToolCallPrediction[]): ToolCallMe
       decoded.length === 0
         ? Number.NaN
         : sum(decoded.map((call) => call.decodeSteps)) / decoded.length,
+    arguments: argumentMetrics(rows, tools),
   };
 }
 

@@ -3,6 +3,11 @@ import { basename, join, resolve } from 'node:path';
 import { confusionMatrixSvg, reliabilityDiagramSvg } from '../../evaluation/charts';
 import { evaluate, type Evaluation } from '../../evaluation/evaluate';
 import { sameToolCall, type ToolCallMetrics } from '../../evaluation/metrics';
+import {
+  argumentMistakes,
+  type ArgumentCounts,
+  type ArgumentMetrics,
+} from '../../evaluation/tool-arguments';
 import type { ModelCard } from '../../engine/model-folder';
 import type { CommandContext } from '../context';
 import {
@@ -104,6 +109,19 @@ export async function evalCommand(args: string[], context: CommandContext): Prom
         expected: row.expectedToolCall,
         proposed: row.classification.toolCall ?? null,
       })),
+    // The values that would reach a confirmation card wrongly: wrong or never stated.
+    argumentMistakes: argumentMistakes(evaluation.rows, classifier.info.tools).map(
+      ({ row, tool, argument, kind, expected, decoded }) => ({
+        file: row.file,
+        line: row.line,
+        text: row.text,
+        tool,
+        argument,
+        kind,
+        expected,
+        decoded,
+      }),
+    ),
     mistakes: evaluation.rows
       .filter((row) => row.classification.intentId !== row.expected)
       .map((row) => ({
@@ -193,5 +211,59 @@ function toolCallSummary(tools: ToolCallMetrics): string[] {
       `given the right intent ${percent(tools.exactMatchGivenIntent)} · ${perTool}`,
     `tool-call decoding adds p50 ${decode.p50.toFixed(1)} ms, p95 ${decode.p95.toFixed(1)} ms ` +
       `(${tools.meanDecodeSteps.toFixed(1)} model calls on average)`,
+    '',
+    ...argumentSummary(tools.arguments, tools.rows),
+  ];
+}
+
+/**
+ * The per-argument table (tool × argument, then all) and its headline: exact-match on stated
+ * values, wrong and invented values, and the rows routed to another intent, not scored.
+ */
+function argumentSummary(metrics: ArgumentMetrics, rows: number): string[] {
+  const cells = (counts: ArgumentCounts) => [
+    String(counts.scored),
+    String(counts.stated),
+    String(counts.exact),
+    String(counts.wrong),
+    String(counts.invented),
+    String(counts.missing),
+    percent(counts.exactMatchRate),
+  ];
+  const table = formatTable(
+    [
+      'tool',
+      'argument',
+      'scored',
+      'stated',
+      'exact',
+      'wrong',
+      'invented',
+      'missing',
+      'exact-match',
+    ],
+    [
+      ...Object.entries(metrics.perTool).flatMap(([tool, { arguments: byArgument }]) =>
+        Object.entries(byArgument).map(([argument, counts]) => [tool, argument, ...cells(counts)]),
+      ),
+      ['all', '', ...cells(metrics.overall)],
+    ],
+    { right: ['scored', 'stated', 'exact', 'wrong', 'invented', 'missing', 'exact-match'] },
+  );
+  const { overall, wrongIntent } = metrics;
+  const misrouted = Object.entries(metrics.perTool).flatMap(([tool, { wrongIntent: count }]) =>
+    count === 0 ? [] : [`${visible(tool)} ${count}`],
+  );
+  return [
+    table,
+    '',
+    `arguments: exact-match on stated values ${percent(overall.exactMatchRate)} ` +
+      `(${overall.exact}/${overall.stated}) · wrong values ${overall.wrong} · ` +
+      `invented values ${overall.invented} · missing ${overall.missing}`,
+    `wrong intent: ${wrongIntent.rows} of ${rows} rows with a call routed elsewhere or escalated, ` +
+      'not scored above' +
+      (wrongIntent.rows === 0
+        ? ''
+        : ` (${misrouted.join(', ')}; ${wrongIntent.proposedCall} proposed another tool's call)`),
   ];
 }
