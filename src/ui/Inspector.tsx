@@ -39,7 +39,8 @@ export interface ArgumentSpan {
   end: number;
 }
 
-const DEVICE_NAMES: Record<InspectorBackend['device'], string> = {
+/** How the inspector names each backend. */
+export const DEVICE_NAMES: Record<InspectorBackend['device'], string> = {
   cpu: 'CPU',
   wasm: 'WASM',
   webgpu: 'WebGPU',

@@ -4,13 +4,11 @@ import type { ChatTurn } from '../router/conversation';
 import type { Language } from '../shared/language';
 import { CorrectionsExport } from './CorrectionsExport';
 import { formatBytes } from './i18n';
-import { inspectorBackend, TurnInspector } from './Inspector';
+import { DEVICE_NAMES, inspectorBackend, TurnInspector } from './Inspector';
 import { inspectorStrings } from './inspector-strings';
 import { deviceReasonText, routeReasonText } from './operator-reasons';
-import { useInspectorStyles } from './inspector-styles';
+import { adoptInspectorStyles } from './inspector-styles';
 import { useCorrections } from './useCorrections';
-
-const DEVICE_NAMES = { cpu: 'CPU', wasm: 'WASM', webgpu: 'WebGPU' } as const;
 
 /**
  * The inspector's header row: where the model runs (backend · precision · size · model, and why
@@ -29,9 +27,8 @@ export function InspectorBar({
 }) {
   const t = inspectorStrings(language);
   const corrections = useCorrections(persistKey);
-  const styled = useInspectorStyles();
   return (
-    <div className="inspector-bar" part="inspector" ref={styled}>
+    <div className="inspector-bar" part="inspector" ref={adoptInspectorStyles}>
       {status.state === 'ready' && (
         <p className="backend-line">
           <span className="backend">{DEVICE_NAMES[status.backend.device]}</span> ·{' '}

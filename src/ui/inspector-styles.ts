@@ -7,11 +7,7 @@ let sheet: CSSStyleSheet | null = null;
  * The inspector is loaded only when an operator turns it on, so its styles travel with it rather
  * than in every customer's widget (see src/embed/styles.ts for the widget's own).
  */
-export function useInspectorStyles(): (element: HTMLElement | null) => void {
-  return adoptInto;
-}
-
-function adoptInto(element: HTMLElement | null): void {
+export function adoptInspectorStyles(element: HTMLElement | null): void {
   const root = element?.getRootNode();
   if (!(root instanceof ShadowRoot) && !(root instanceof Document)) return;
   if (!sheet) {
